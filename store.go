@@ -26,8 +26,8 @@ type KeyPair struct {
 // IVS documents it as not adjustable.
 const MaxKeyPairs = 3
 
-// Page selects a slice of a listing ordered by resource id: items whose id sorts after
-// After, at most Limit of them.
+// Page selects a slice of a listing ordered by resource id (bytewise): items whose id
+// sorts after After, at most Limit of them (no limit when Limit <= 0).
 type Page struct {
 	After string
 	Limit int
@@ -38,11 +38,13 @@ type Page struct {
 // the codes documented on each method); anything else is an internal failure.
 //
 // Resources are always addressed within their own scope: a resource of another account
-// or region is not found.
+// or region is not found. Times are kept to the millisecond. Maps and slices passed in or
+// returned are never shared with the store. A call whose context has ended returns an
+// error wrapping ctx.Err() and changes nothing.
 type Store interface {
-	// CreateKeyPair stores kp. In one atomic step it refuses with ServiceQuotaExceeded when
-	// kp's scope already holds MaxKeyPairs key pairs, and with Conflict when it holds one with
-	// the same fingerprint. An acknowledged create is durable.
+	// CreateKeyPair stores kp. In one atomic step it refuses with Conflict when kp's scope
+	// already holds a key pair with the same fingerprint, else with ServiceQuotaExceeded when
+	// it holds MaxKeyPairs key pairs. An acknowledged create is durable.
 	CreateKeyPair(ctx context.Context, kp *KeyPair) error
 	// KeyPair returns the key pair with the given ARN.
 	KeyPair(ctx context.Context, arn ARN) (*KeyPair, error)
