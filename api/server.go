@@ -1,0 +1,190 @@
+// Package api serves the Amazon IVS control-plane API (rest-json, SigV4-signed) over a
+// playkey.Store, so that real AWS CLIs and SDKs work against playkey unchanged.
+//
+// Every request is authenticated, routed by a static table, decoded strictly, checked against
+// every constraint of the IVS service model (clients may skip validation), and answered in
+// AWS's shape: errors carry x-amzn-ErrorType and a JSON body with message and
+// exceptionMessage, and every response carries x-amzn-RequestId.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/playkey/playkey"
+)
+
+// Caller is the authenticated identity behind a request: the account comes from the
+// credential, the region from the signature's credential scope.
+type Caller struct {
+	AccessKeyID string
+	Account     string
+	Region      string
+}
+
+// Scope returns the caller's account and region.
+func (c Caller) Scope() playkey.Scope { return playkey.Scope{Account: c.Account, Region: c.Region} }
+
+// Authenticator checks a request's signature. It may read r.Body, but must leave an
+// equivalent body in its place. Its errors should be *playkey.Error with an AWS
+// authentication code (see statusOf); any other error is answered 403.
+type Authenticator interface {
+	Authenticate(r *http.Request) (Caller, error)
+}
+
+// Config configures the API handler.
+type Config struct {
+	Store playkey.Store
+	Auth  Authenticator
+	// Logger receives one line per request; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxBodyBytes caps request bodies; 0 means 1 MiB.
+	MaxBodyBytes int64
+}
+
+// Server is the IVS API as an http.Handler.
+type Server struct {
+	store   playkey.Store
+	auth    Authenticator
+	log     *slog.Logger
+	now     func() time.Time
+	maxBody int64
+	mux     *http.ServeMux
+	secret  secretCache
+}
+
+// New returns the API handler.
+func New(cfg Config) *Server {
+	s := &Server{
+		store:   cfg.Store,
+		auth:    cfg.Auth,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		maxBody: cfg.MaxBodyBytes,
+		mux:     http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 1 << 20
+	}
+	s.routes()
+	return s
+}
+
+// An operation handles one API call for an authenticated caller. It returns the response
+// body (marshalled as JSON; nil for an empty body) or an error.
+type operation func(ctx context.Context, c Caller, r *http.Request) (any, error)
+
+// route is one row of the static route table.
+type route struct {
+	pattern string // a ServeMux pattern
+	name    string // the IVS operation name, for logs
+	status  int    // the success status from the model
+	op      operation
+}
+
+func (s *Server) routes() {
+	table := []route{
+		{"POST /ImportPlaybackKeyPair", "ImportPlaybackKeyPair", http.StatusOK, s.importPlaybackKeyPair},
+		{"POST /GetPlaybackKeyPair", "GetPlaybackKeyPair", http.StatusOK, s.getPlaybackKeyPair},
+		{"POST /ListPlaybackKeyPairs", "ListPlaybackKeyPairs", http.StatusOK, s.listPlaybackKeyPairs},
+		{"POST /DeletePlaybackKeyPair", "DeletePlaybackKeyPair", http.StatusOK, s.deletePlaybackKeyPair},
+		// The SDKs percent-encode the whole ARN, '/' included; ServeMux unescapes each path
+		// segment, and {arn...} also takes an ARN whose '/' was sent bare.
+		{"POST /tags/{arn...}", "TagResource", http.StatusOK, s.tagResource},
+		{"DELETE /tags/{arn...}", "UntagResource", http.StatusOK, s.untagResource},
+		{"GET /tags/{arn...}", "ListTagsForResource", http.StatusOK, s.listTagsForResource},
+	}
+	for _, rt := range table {
+		s.mux.Handle(rt.pattern, s.handle(rt))
+	}
+	s.mux.HandleFunc("/", s.unknownOperation)
+}
+
+// ServeHTTP authenticates the request and dispatches it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	rec.Header().Set("x-amzn-RequestId", newRequestID())
+	info := &requestInfo{op: "-"}
+	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving request", "op", info.op, "panic", v)
+			if !rec.wrote {
+				s.writeError(rec, r, playkey.Errorf(playkey.ErrInternal, "internal error"))
+			}
+		}
+		s.log.Info("request",
+			"op", info.op,
+			"account", info.caller.Account,
+			"region", info.caller.Region,
+			"status", rec.status,
+			"latency", s.now().Sub(start).Round(time.Microsecond),
+			"request_id", rec.Header().Get("x-amzn-RequestId"),
+		)
+	}()
+
+	r.Body = http.MaxBytesReader(rec, r.Body, s.maxBody)
+	caller, err := s.auth.Authenticate(r)
+	if err != nil {
+		s.writeError(rec, r, err)
+		return
+	}
+	info.caller = caller
+	s.mux.ServeHTTP(rec, r)
+}
+
+func (s *Server) handle(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := r.Context().Value(requestInfoKey{}).(*requestInfo)
+		info.op = rt.name
+		out, err := rt.op(r.Context(), info.caller, r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, rt.status, out)
+	})
+}
+
+func (s *Server) unknownOperation(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, &playkey.Error{Code: errUnknownOperation, Message: "no IVS operation at " + r.Method + " " + r.URL.EscapedPath()})
+}
+
+type requestInfoKey struct{}
+
+// requestInfo carries what the access log needs from the inner handlers.
+type requestInfo struct {
+	op     string
+	caller Caller
+}
+
+// recorder remembers the status for the access log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}

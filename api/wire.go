@@ -1,0 +1,147 @@
+package api
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/sigv4"
+)
+
+// Codes beyond the IVS model's own errors: the generic AWS ones.
+const (
+	errUnknownOperation = "UnknownOperationException"
+)
+
+// statusOf maps an AWS error code to its HTTP status: the IVS model's errors, then the
+// generic ones. Authentication errors carry their own status (sigv4.Error).
+var statusOf = map[string]int{
+	playkey.ErrValidation:           http.StatusBadRequest,
+	playkey.ErrServiceQuotaExceeded: http.StatusPaymentRequired,
+	playkey.ErrAccessDenied:         http.StatusForbidden,
+	"PendingVerification":           http.StatusForbidden,
+	playkey.ErrResourceNotFound:     http.StatusNotFound,
+	"ChannelNotBroadcasting":        http.StatusNotFound,
+	playkey.ErrConflict:             http.StatusConflict,
+	playkey.ErrThrottling:           http.StatusTooManyRequests,
+	playkey.ErrInternal:             http.StatusInternalServerError,
+	playkey.ErrServiceUnavailable:   http.StatusServiceUnavailable,
+	"StreamUnavailable":             http.StatusServiceUnavailable,
+
+	errUnknownOperation: http.StatusNotFound,
+}
+
+// errorBody is the JSON body of every error. The model's only member is exceptionMessage,
+// but the SDKs and the CLI print message: both carry the same text.
+type errorBody struct {
+	Message          string `json:"message"`
+	ExceptionMessage string `json:"exceptionMessage"`
+}
+
+// writeError is the one place that turns an error into an API error response. An error that
+// is not a *playkey.Error is unexpected: it is logged and answered with a generic 500.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *playkey.Error
+	var tooLarge *http.MaxBytesError
+	var authErr *sigv4.Error
+	switch {
+	case errors.As(err, &authErr):
+		w.Header().Set("x-amzn-ErrorType", authErr.Code)
+		writeJSON(w, authErr.Status, errorBody{Message: authErr.Message, ExceptionMessage: authErr.Message})
+		return
+	case errors.As(err, &tooLarge):
+		msg := fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit)
+		w.Header().Set("x-amzn-ErrorType", playkey.ErrValidation)
+		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Message: msg, ExceptionMessage: msg})
+		return
+	case errors.As(err, &pe):
+	default:
+		s.log.Error("internal error", "method", r.Method, "path", r.URL.EscapedPath(), "err", err)
+		pe = playkey.Errorf(playkey.ErrInternal, "internal error; the server log has details")
+	}
+	status, ok := statusOf[pe.Code]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	w.Header().Set("x-amzn-ErrorType", pe.Code)
+	writeJSON(w, status, errorBody{Message: pe.Message, ExceptionMessage: pe.Message})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	if v == nil {
+		w.WriteHeader(status)
+		return
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only our own wire structs reach here; they always marshal.
+		panic(fmt.Sprintf("api: marshal response: %v", err))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// decode reads a JSON request body into v. An empty body counts as {}: the SDKs send none
+// for operations whose members are all optional. Unknown members are ignored, as AWS does;
+// malformed JSON and members of the wrong type are ValidationExceptions naming the member.
+func decode(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		return playkey.Errorf(playkey.ErrValidation, "could not read the request body")
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return playkey.Errorf(playkey.ErrValidation, "member %s must be of type %s, not a JSON %s", typeErr.Field, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
+		}
+		if errors.As(err, &typeErr) {
+			return playkey.Errorf(playkey.ErrValidation, "the request body must be a JSON object, not a JSON %s", typeErr.Value)
+		}
+		return playkey.Errorf(playkey.ErrValidation, "the request body is not valid JSON")
+	}
+	if dec.More() {
+		return playkey.Errorf(playkey.ErrValidation, "the request body holds more than one JSON value")
+	}
+	return nil
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "map", "struct":
+		return "object"
+	case "slice", "array":
+		return "list"
+	case "ptr":
+		return "the documented type"
+	default:
+		return "number"
+	}
+}
+
+// newRequestID returns a random UUID (version 4), the form AWS request ids take.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
