@@ -1,0 +1,366 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests run the real binary, as a user would, and drive it with the AWS CLI.
+
+var playkeyBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "playkey-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	playkeyBin = filepath.Join(dir, "playkey")
+	build := exec.Command("go", "build", "-o", playkeyBin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building playkey:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// needTool skips when a tool is missing, except under CI, where a missing tool fails.
+func needTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is required under CI: %v", name, err)
+		}
+		t.Skipf("%s not installed", name)
+	}
+}
+
+// server is a running `playkey serve` process.
+type server struct {
+	cmd      *exec.Cmd
+	endpoint string
+	env      []string // AWS_* variables from the printed export lines
+	stdout   *bytes.Buffer
+	stderr   *bytes.Buffer
+	done     chan error
+}
+
+var exportLine = regexp.MustCompile(`^\s*export (AWS_[A-Z_]+)=(\S+)$`)
+
+func startServer(t *testing.T, dataDir string, extra ...string) *server {
+	t.Helper()
+	args := append([]string{"serve", "--api-addr", "127.0.0.1:0", "--data", dataDir}, extra...)
+	cmd := exec.Command(playkeyBin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		s.done <- cmd.Wait()
+	}()
+	deadline := time.After(30 * time.Second)
+	for s.endpoint == "" || !s.healthy() {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("serve exited before it was ready:\n%s\n%s", s.stdout, s.stderr)
+			}
+			s.stdout.WriteString(line + "\n")
+			if ep, ok := strings.CutPrefix(line, "playkey API listening on "); ok {
+				s.endpoint = ep
+			}
+			if m := exportLine.FindStringSubmatch(line); m != nil {
+				s.env = append(s.env, m[1]+"="+m[2])
+			}
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("serve not ready after 30s:\n%s\n%s", s.stdout, s.stderr)
+		}
+	}
+	go func() {
+		for line := range lines {
+			_ = line
+		}
+	}()
+	return s
+}
+
+func (s *server) healthy() bool {
+	if s.endpoint == "" {
+		return false
+	}
+	resp, err := http.Get(s.endpoint + "/healthz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == 200
+}
+
+// awsEnv is a clean environment for the AWS CLI: no user configuration leaks in.
+func awsEnv(t *testing.T, creds []string) []string {
+	dir := t.TempDir()
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + dir,
+		"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
+		"AWS_DEFAULT_REGION=us-west-2",
+		"AWS_REGION=us-west-2",
+		"AWS_PAGER=",
+	}
+	return append(env, creds...)
+}
+
+// run runs a command and returns stdout, stderr and the exit code.
+func runCmd(t *testing.T, env []string, name string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func mustRun(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
+	out, errOut, code := runCmd(t, env, name, args...)
+	if code != 0 {
+		t.Fatalf("%s %s: exit %d\n%s%s", name, strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// opensslKey makes a P-384 key pair with the openssl commands of the IVS docs and returns
+// the public key path and the fingerprint openssl computes.
+func opensslKey(t *testing.T, dir, name string) (string, string) {
+	t.Helper()
+	priv := filepath.Join(dir, name+".priv.pem")
+	pub := filepath.Join(dir, name+".pub.pem")
+	mustRun(t, os.Environ(), "openssl", "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", priv)
+	mustRun(t, os.Environ(), "openssl", "ec", "-in", priv, "-pubout", "-out", pub)
+	out := mustRun(t, os.Environ(), "sh", "-c", "openssl pkey -pubin -in '"+pub+"' -outform DER | openssl md5 -c")
+	fp := strings.TrimSpace(out[strings.LastIndex(out, "=")+1:])
+	return pub, fp
+}
+
+func TestNewcomerFlowWithAWSCLI(t *testing.T) {
+	needTool(t, "aws")
+	needTool(t, "openssl")
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	s := startServer(t, data)
+	if len(s.env) < 2 {
+		t.Fatalf("first serve printed no export lines:\n%s", s.stdout)
+	}
+	if strings.Contains(s.stderr.String(), strings.TrimPrefix(s.env[1], "AWS_SECRET_ACCESS_KEY=")) {
+		t.Fatal("the secret access key appears in the log")
+	}
+	env := awsEnv(t, s.env)
+	ivs := func(args ...string) map[string]any {
+		t.Helper()
+		out := mustRun(t, env, "aws", append([]string{"ivs", "--endpoint-url", s.endpoint, "--output", "json"}, args...)...)
+		var v map[string]any
+		if strings.TrimSpace(out) == "" {
+			return nil
+		}
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("aws %v: %v\n%s", args, err, out)
+		}
+		return v
+	}
+
+	pub, fp := opensslKey(t, dir, "k1")
+	material, _ := os.ReadFile(pub)
+	got := ivs("import-playback-key-pair", "--public-key-material", string(material), "--name", "first")
+	kp := got["keyPair"].(map[string]any)
+	arn, _ := kp["arn"].(string)
+	if kp["fingerprint"] != fp || kp["name"] != "first" || !regexp.MustCompile(`^arn:aws:ivs:us-west-2:000000000000:playback-key/[a-zA-Z0-9]{12}$`).MatchString(arn) {
+		t.Fatalf("import returned %v; openssl fingerprint %s", kp, fp)
+	}
+	if tags, ok := kp["tags"].(map[string]any); !ok || len(tags) != 0 {
+		t.Fatalf("tags %v, want {}", kp["tags"])
+	}
+	got = ivs("get-playback-key-pair", "--arn", arn)
+	if got["keyPair"].(map[string]any)["fingerprint"] != fp {
+		t.Fatalf("get returned %v", got)
+	}
+	ivs("tag-resource", "--resource-arn", arn, "--tags", "env=test,team=video")
+	ivs("untag-resource", "--resource-arn", arn, "--tag-keys", "team")
+	got = ivs("list-tags-for-resource", "--resource-arn", arn)
+	if tags := got["tags"].(map[string]any); len(tags) != 1 || tags["env"] != "test" {
+		t.Fatalf("tags %v", got)
+	}
+
+	for i := 2; i <= 3; i++ {
+		p, _ := opensslKey(t, dir, fmt.Sprint("k", i))
+		m, _ := os.ReadFile(p)
+		ivs("import-playback-key-pair", "--public-key-material", string(m))
+	}
+	got = ivs("list-playback-key-pairs")
+	if n := len(got["keyPairs"].([]any)); n != 3 {
+		t.Fatalf("list: %d key pairs, want 3", n)
+	}
+	p4, _ := opensslKey(t, dir, "k4")
+	m4, _ := os.ReadFile(p4)
+	_, stderr, code := runCmd(t, env, "aws", "ivs", "--endpoint-url", s.endpoint, "import-playback-key-pair", "--public-key-material", string(m4))
+	if code == 0 || !strings.Contains(stderr, "ServiceQuotaExceededException") {
+		t.Fatalf("4th import: exit %d, %s", code, stderr)
+	}
+	_, stderr, code = runCmd(t, env, "aws", "ivs", "--endpoint-url", s.endpoint, "import-playback-key-pair", "--public-key-material", string(material))
+	if code == 0 || !strings.Contains(stderr, "ConflictException") {
+		t.Fatalf("duplicate import: exit %d, %s", code, stderr)
+	}
+
+	// kill -9, restart on the same data directory: everything acknowledged is still there,
+	// and the generated credentials still work.
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.done
+	s2 := startServer(t, data)
+	if len(s2.env) != 0 {
+		t.Errorf("second serve printed the credentials again:\n%s", s2.stdout)
+	}
+	s.endpoint = s2.endpoint
+	got = ivs("get-playback-key-pair", "--arn", arn)
+	if got["keyPair"].(map[string]any)["fingerprint"] != fp {
+		t.Fatalf("after kill -9: %v", got)
+	}
+	ivs("delete-playback-key-pair", "--arn", arn)
+	ivs("import-playback-key-pair", "--public-key-material", string(m4))
+
+	// SIGTERM shuts down cleanly.
+	s2.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s2.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, s2.stderr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit 15s after SIGTERM")
+	}
+	// One log line per request, with operation, account and status; never a secret.
+	logs := s2.stderr.String()
+	if !regexp.MustCompile(`op=ImportPlaybackKeyPair account=000000000000 region=us-west-2 status=200`).MatchString(logs) {
+		t.Errorf("no request log line for the import:\n%s", logs)
+	}
+}
+
+func TestKeysCommands(t *testing.T) {
+	needTool(t, "openssl")
+	dir := t.TempDir()
+	s := startServer(t, filepath.Join(dir, "data"))
+	env := append(awsEnv(t, s.env), "PLAYKEY_ENDPOINT_URL="+s.endpoint)
+	priv := filepath.Join(dir, "priv.pem")
+	out := mustRun(t, env, playkeyBin, "keys", "create", "--name", "console-made", "-o", priv)
+	arn := regexp.MustCompile(`arn:aws:ivs:\S+`).FindString(out)
+	fp := regexp.MustCompile(`fingerprint:\s+(\S+)`).FindStringSubmatch(out)
+	if arn == "" || fp == nil {
+		t.Fatalf("keys create printed:\n%s", out)
+	}
+	if st, err := os.Stat(priv); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("private key file: %v %v", st, err)
+	}
+	// The private key written locally is the half of the public key the server holds.
+	pubOut := mustRun(t, os.Environ(), "sh", "-c", "openssl ec -in '"+priv+"' -pubout 2>/dev/null | openssl pkey -pubin -outform DER | openssl md5 -c")
+	if !strings.HasSuffix(strings.TrimSpace(pubOut), fp[1]) {
+		t.Fatalf("openssl fingerprint of the private key's public half %q, server %q", pubOut, fp[1])
+	}
+	if _, errOut, code := runCmd(t, env, playkeyBin, "keys", "create", "-o", priv); code == 0 || !strings.Contains(errOut, "exists") {
+		t.Fatalf("keys create over an existing file: exit %d %s", code, errOut)
+	}
+
+	pub, ofp := opensslKey(t, dir, "imported")
+	out = mustRun(t, env, playkeyBin, "keys", "import", pub, "--name", "imp", "--tag", "a=b")
+	if !strings.Contains(out, ofp) {
+		t.Fatalf("keys import printed:\n%s", out)
+	}
+	out = mustRun(t, env, playkeyBin, "keys", "list")
+	if !strings.Contains(out, arn) || !strings.Contains(out, ofp) || !strings.Contains(out, "a=b") {
+		t.Fatalf("keys list printed:\n%s", out)
+	}
+	out = mustRun(t, env, playkeyBin, "keys", "get", arn, "--output", "json")
+	var got struct{ KeyPair struct{ Fingerprint string } }
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.KeyPair.Fingerprint != fp[1] {
+		t.Fatalf("keys get --output json: %v\n%s", err, out)
+	}
+	mustRun(t, env, playkeyBin, "keys", "delete", arn)
+	if _, errOut, code := runCmd(t, env, playkeyBin, "keys", "get", arn); code != 1 || !strings.Contains(errOut, "ResourceNotFoundException") {
+		t.Fatalf("keys get after delete: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := runCmd(t, env, playkeyBin, "keys", "import", priv); code != 1 || !strings.Contains(errOut, "ValidationException") {
+		t.Fatalf("importing a private key: exit %d %s", code, errOut)
+	}
+}
+
+func TestKeygen(t *testing.T) {
+	needTool(t, "openssl")
+	dir := t.TempDir()
+	priv, pub := filepath.Join(dir, "priv.pem"), filepath.Join(dir, "public.pem")
+	out := mustRun(t, os.Environ(), playkeyBin, "keygen", "-o", priv, "--public-out", pub)
+	st, err := os.Stat(priv)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("private key mode: %v %v", st, err)
+	}
+	// openssl reads both, and derives from the private key exactly the public file we wrote.
+	mustRun(t, os.Environ(), "openssl", "ec", "-in", priv, "-check", "-noout")
+	derived := mustRun(t, os.Environ(), "openssl", "ec", "-in", priv, "-pubout")
+	written, _ := os.ReadFile(pub)
+	if derived != string(written) {
+		t.Fatalf("public key file differs from openssl's:\n%s\n%s", written, derived)
+	}
+	osslFP := mustRun(t, os.Environ(), "sh", "-c", "openssl pkey -pubin -in '"+pub+"' -outform DER | openssl md5 -c")
+	if fp := regexp.MustCompile(`fingerprint: (\S+)`).FindStringSubmatch(out); fp == nil || !strings.HasSuffix(strings.TrimSpace(osslFP), fp[1]) {
+		t.Fatalf("keygen fingerprint %v, openssl %q", fp, osslFP)
+	}
+	before, _ := os.ReadFile(priv)
+	if _, _, code := runCmd(t, os.Environ(), playkeyBin, "keygen", "-o", priv); code == 0 {
+		t.Fatal("keygen overwrote an existing key")
+	}
+	after, _ := os.ReadFile(priv)
+	if !bytes.Equal(before, after) {
+		t.Fatal("keygen changed an existing key")
+	}
+	if _, _, code := runCmd(t, os.Environ(), playkeyBin, "keygen"); code != 2 {
+		t.Fatalf("keygen without -o: exit %d, want 2", code)
+	}
+	_ = io.Discard
+}

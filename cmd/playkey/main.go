@@ -1,0 +1,170 @@
+// Command playkey is a self-hosted, API-compatible implementation of Amazon IVS playback
+// security: playback key pairs, playback authorization tokens, and the tools around them.
+//
+// main only prints and exits; every command is a function of its arguments and streams so
+// that tests run the real program in-process.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], &stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+// stdio is what a command reads and prints.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// A command is one verb of the CLI. run returns nil for exit status 0, an *exitError to choose
+// another status, and any other error for status 1 with the error printed.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, io *stdio, args []string) error
+}
+
+// commands is the CLI's static verb table.
+func commands() []*command {
+	return []*command{serveCommand, keygenCommand, keysCommand, tokenCommand}
+}
+
+// exitError ends the program with a status and, if msg is set, prints it.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// usageErrorf reports a mistake in the command line (exit status 2).
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: 2, msg: fmt.Sprintf(format, args...)}
+}
+
+func run(ctx context.Context, args []string, io *stdio) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(io.err)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return exitStatus(io, c.run(ctx, io, args[1:]))
+		}
+	}
+	fmt.Fprintf(io.err, "playkey: unknown command %q\n\n", args[0])
+	printUsage(io.err)
+	return 2
+}
+
+func exitStatus(io *stdio, err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(io.err, "playkey:", ee.msg)
+		}
+		return ee.code
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(io.err, "playkey:", err)
+	return 1
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: playkey <command> [arguments]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'playkey <command> -h' for a command's flags.")
+}
+
+// subcommands dispatches to a group of verbs such as "keys list".
+func subcommands(ctx context.Context, io *stdio, group string, args []string, verbs []*command) error {
+	usage := func() {
+		fmt.Fprintf(io.err, "usage: playkey %s <verb> [arguments]\n\nverbs:\n", group)
+		for _, v := range verbs {
+			fmt.Fprintf(io.err, "  %-8s %s\n", v.name, v.summary)
+		}
+	}
+	if len(args) == 0 {
+		usage()
+		return &exitError{code: 2}
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage()
+		return nil
+	}
+	for _, v := range verbs {
+		if v.name == args[0] {
+			return v.run(ctx, io, args[1:])
+		}
+	}
+	usage()
+	return usageErrorf("unknown %s verb %q", group, args[0])
+}
+
+// newFlagSet returns a flag set that prints its usage to io.err and reports errors rather
+// than exiting.
+func newFlagSet(io *stdio, name, argsUsage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	fs.Usage = func() {
+		fmt.Fprintf(io.err, "usage: playkey %s [flags] %s\n\nflags:\n", name, argsUsage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, allowing flags before, between and after positional arguments
+// (the standard flag package stops at the first positional one), and returns the positional
+// arguments. A bad flag is a usage error (exit status 2).
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &exitError{code: 2}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return fmt.Sprint(*s) }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

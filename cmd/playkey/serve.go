@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/api"
+	"github.com/playkey/playkey/sigv4"
+	"github.com/playkey/playkey/sqlite"
+)
+
+var serveCommand = &command{
+	name:    "serve",
+	summary: "run the IVS-compatible API server",
+	run:     runServe,
+}
+
+// serveConfig is what the serve flags set.
+type serveConfig struct {
+	apiAddr     string
+	dataDir     string
+	credentials string
+	storeURL    string
+	anyKey      bool
+	logFormat   string
+	logLevel    string
+}
+
+func runServe(ctx context.Context, io *stdio, args []string) error {
+	var cfg serveConfig
+	fs := newFlagSet(io, "serve", "")
+	fs.StringVar(&cfg.apiAddr, "api-addr", "127.0.0.1:8080", "`HOST:PORT` the IVS API listens on (port 0 picks a free port)")
+	fs.StringVar(&cfg.dataDir, "data", "./playkey-data", "`DIR` holding the embedded database and generated credentials")
+	fs.StringVar(&cfg.credentials, "credentials", "", "AWS shared-credentials `FILE` (aws_access_key_id, aws_secret_access_key, aws_account_id per profile); default: DIR/credentials, created on first run")
+	fs.StringVar(&cfg.storeURL, "store", "", "where state lives: empty for the embedded SQLite database in --data")
+	fs.BoolVar(&cfg.anyKey, "insecure-accept-any-key", false, "accept any access key without checking its secret (throwaway CI only); the account is the key id if it is 12 digits")
+	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageErrorf("serve takes no arguments, got %q", rest)
+	}
+	logger, err := newLogger(io, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+
+	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	verifier, creds, err := authFromFlags(io, logger, cfg)
+	if err != nil {
+		return err
+	}
+
+	apiHandler := api.New(api.Config{Store: store, Auth: api.SigV4(verifier), Logger: logger})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", healthz(store))
+	mux.Handle("/", apiHandler)
+
+	ln, err := net.Listen("tcp", cfg.apiAddr)
+	if err != nil {
+		return fmt.Errorf("api listener: %w", err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	if creds != nil {
+		printCredentials(io, creds, endpoint)
+	}
+	// Last, so that a script waiting for this line has everything above it.
+	fmt.Fprintf(io.out, "playkey API listening on %s\n", endpoint)
+
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return serveUntilDone(ctx, logger, srv, ln)
+}
+
+// serveUntilDone serves until ctx ends (SIGINT or SIGTERM), then drains open requests.
+func serveUntilDone(ctx context.Context, logger *slog.Logger, srv *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func healthz(store playkey.Store) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := store.Ping(ctx); err != nil {
+			http.Error(w, "store unavailable\n", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	}
+}
+
+func openStore(ctx context.Context, cfg serveConfig) (playkey.Store, error) {
+	if strings.HasPrefix(cfg.storeURL, "postgres://") || strings.HasPrefix(cfg.storeURL, "postgresql://") {
+		return nil, errors.New("--store: PostgreSQL is not supported by this build yet; leave --store empty for the embedded database")
+	}
+	s, err := sqlite.Open(ctx, filepath.Join(cfg.dataDir, "playkey.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
+}
+
+// authFromFlags builds the SigV4 verifier. Without --credentials it uses DIR/credentials,
+// creating it with a fresh random key on first run; the created credential is returned so
+// that its export lines can be printed once.
+func authFromFlags(io *stdio, logger *slog.Logger, cfg serveConfig) (*sigv4.Verifier, *sigv4.Credential, error) {
+	v := &sigv4.Verifier{Service: "ivs"}
+	if cfg.anyKey {
+		v.AcceptAnyKey = true
+		logger.Warn("INSECURE: --insecure-accept-any-key is on: any access key is accepted without checking its secret; never expose this server")
+		fmt.Fprintln(io.err, "playkey: WARNING: --insecure-accept-any-key is on: signatures are not checked against any secret")
+		return v, nil, nil
+	}
+	path := cfg.credentials
+	var created *sigv4.Credential
+	if path == "" {
+		path = filepath.Join(cfg.dataDir, "credentials")
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			c, err := sigv4.CreateCredentialsFile(path)
+			if err != nil {
+				return nil, nil, fmt.Errorf("create credentials: %w", err)
+			}
+			created = &c
+		}
+	}
+	creds, err := sigv4.LoadCredentials(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	v.Lookup = creds.Lookup
+	logger.Info("credentials loaded", "file", path, "keys", len(creds))
+	return v, created, nil
+}
+
+func printCredentials(io *stdio, c *sigv4.Credential, endpoint string) {
+	fmt.Fprintf(io.out, "Created credentials for account %s; use them with the AWS CLI or SDKs:\n\n", c.Account)
+	fmt.Fprintf(io.out, "  export AWS_ACCESS_KEY_ID=%s\n", c.AccessKeyID)
+	fmt.Fprintf(io.out, "  export AWS_SECRET_ACCESS_KEY=%s\n", c.SecretAccessKey)
+	fmt.Fprintf(io.out, "  export AWS_REGION=us-west-2\n\n")
+	fmt.Fprintf(io.out, "  aws ivs list-playback-key-pairs --endpoint-url %s\n\n", endpoint)
+	fmt.Fprintln(io.out, "They are kept in the credentials file of the data directory and not printed again.")
+}
+
+func newLogger(io *stdio, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(io.err, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(io.err, opts)), nil
+	}
+	return nil, usageErrorf("--log-format %q: want text or json", format)
+}
