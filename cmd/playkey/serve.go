@@ -15,6 +15,7 @@ import (
 
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/api"
+	"github.com/playkey/playkey/console"
 	"github.com/playkey/playkey/sigv4"
 	"github.com/playkey/playkey/sqlite"
 )
@@ -75,6 +76,7 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	apiHandler := api.New(api.Config{Store: store, Auth: api.SigV4(verifier), Logger: logger})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz(store))
+	mux.Handle(console.Prefix, console.Handler())
 	mux.Handle("/", apiHandler)
 
 	ln, err := net.Listen("tcp", cfg.apiAddr)
@@ -85,6 +87,7 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	if creds != nil {
 		printCredentials(io, creds, endpoint)
 	}
+	fmt.Fprintf(io.out, "playkey console: %s%s\n", endpoint, console.Prefix)
 	// Last, so that a script waiting for this line has everything above it.
 	fmt.Fprintf(io.out, "playkey API listening on %s\n", endpoint)
 

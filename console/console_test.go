@@ -1,0 +1,1121 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ivs"
+	"github.com/chromedp/cdproto/browser"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/playkey/playkey/api"
+	"github.com/playkey/playkey/console"
+	"github.com/playkey/playkey/keypair"
+	"github.com/playkey/playkey/sigv4"
+	"github.com/playkey/playkey/sqlite"
+)
+
+const (
+	accessKey  = "AKIACONSOLETEST00001"
+	secretKey  = "console/Secret+Key/0123456789abcdefghijkl"
+	account    = "111111111111"
+	region     = "us-west-2"
+	channelARN = "arn:aws:ivs:us-west-2:111111111111:channel/abcdEFGH1234"
+)
+
+// chromiumPath finds the browser. Without one the test skips, unless CI is set.
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	if os.Getenv("CI") == "" {
+		t.Skip("chromium not found; install the Debian package chromium (CI fails instead of skipping)")
+	}
+	t.Fatal("chromium not found and CI is set: install the Debian package chromium")
+	return ""
+}
+
+// exchange is one HTTP request the server received, with its answer.
+type exchange struct {
+	method, path, rawQuery string
+	header                 http.Header
+	body                   []byte
+	status                 int
+	response               []byte
+}
+
+// recorder keeps every request, so the test can show what the server received.
+type recorder struct {
+	mu  sync.Mutex
+	all []*exchange
+}
+
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (w *captureWriter) WriteHeader(s int) { w.status = s; w.ResponseWriter.WriteHeader(s) }
+func (w *captureWriter) Write(b []byte) (int, error) {
+	w.buf.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+func (rec *recorder) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if len(body) > 0 {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		} else {
+			r.Body = http.NoBody
+		}
+		x := &exchange{method: r.Method, path: r.URL.EscapedPath(), rawQuery: r.URL.RawQuery, header: r.Header.Clone(), body: body}
+		cw := &captureWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(cw, r)
+		x.status = cw.status
+		if !strings.HasPrefix(x.path, console.Prefix) {
+			x.response = cw.buf.Bytes()
+		}
+		rec.mu.Lock()
+		rec.all = append(rec.all, x)
+		rec.mu.Unlock()
+	})
+}
+
+func (rec *recorder) requests() []*exchange {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]*exchange(nil), rec.all...)
+}
+
+// find returns the requests to an API path (without query).
+func (rec *recorder) find(method, path string) []*exchange {
+	var out []*exchange
+	for _, x := range rec.requests() {
+		if x.method == method && x.path == path {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// apiPath matches the API calls the console makes.
+var apiPath = regexp.MustCompile(`^/((Import|Get|List|Delete)PlaybackKeyPairs?|playkey/VerifyPlaybackToken|tags/[^/]+)$`)
+
+// env is the API and the console on one loopback server, and a browser driving it.
+type env struct {
+	t         *testing.T
+	url       string
+	rec       *recorder
+	sdk       *ivs.Client
+	ctx       context.Context
+	shots     string
+	downloads string
+	shotN     int
+
+	mu       sync.Mutex
+	external []string
+	problems []string
+	logged   []string
+}
+
+func newEnv(t *testing.T) *env {
+	execPath := chromiumPath(t)
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "playkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	creds := sigv4.Credentials{accessKey: {AccessKeyID: accessKey, SecretAccessKey: secretKey, Account: account, Profile: "console"}}
+	h := api.New(api.Config{Store: store, Auth: api.SigV4(&sigv4.Verifier{Service: "ivs", Lookup: creds.Lookup})})
+	mux := http.NewServeMux()
+	mux.Handle(console.Prefix, console.Handler())
+	mux.Handle("/", h)
+	e := &env{t: t, rec: &recorder{}}
+	srv := httptest.NewServer(e.rec.wrap(mux))
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+
+	e.sdk = ivs.New(ivs.Options{
+		Region:           region,
+		BaseEndpoint:     aws.String(srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
+		RetryMaxAttempts: 1,
+	})
+
+	e.shots = os.Getenv("PLAYKEY_SCREENSHOTS")
+	if e.shots == "" {
+		e.shots = filepath.Join(t.TempDir(), "screenshots")
+	}
+	if err := os.MkdirAll(e.shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots: %s", e.shots)
+	e.downloads = t.TempDir()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(execPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(e.listen), chromedp.WithErrorf(t.Logf))
+	t.Cleanup(cancel)
+	e.ctx = ctx
+	// The first call starts the browser; it must have no timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.call(func(ctx context.Context) error {
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior:      browser.SetDownloadBehaviorBehaviorAllowAndName,
+			DownloadPath:  e.downloads,
+			EventsEnabled: new(true),
+		})
+		return err
+	})
+	e.do(chromedp.EmulateViewport(1280, 900))
+	return e
+}
+
+// listen sees every event of the tab, in order. It records requests to other origins,
+// and console errors, warnings, exceptions and CSP violations.
+func (e *env) listen(ev any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		u := ev.Request.URL
+		if !strings.HasPrefix(u, e.url+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:"+e.url+"/") {
+			e.external = append(e.external, u)
+		}
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+			var parts []string
+			for _, a := range ev.Args {
+				parts = append(parts, string(a.Value)+a.Description)
+			}
+			e.problems = append(e.problems, fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(parts, " ")))
+		}
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		text := d.Text
+		if d.Exception != nil {
+			text += " " + d.Exception.Description
+		}
+		e.problems = append(e.problems, fmt.Sprintf("exception at %s:%d: %s", d.URL, d.LineNumber, text))
+	case *cdplog.EventEntryAdded:
+		en := ev.Entry
+		if en.Level != cdplog.EntryLevelError && en.Level != cdplog.EntryLevelWarning {
+			return
+		}
+		// The browser logs every API answer of 400 and above as a failed resource load. The
+		// flows provoke those on purpose (bad secret, quota...) and check them on the page;
+		// a failed load of the console's own files is a fault.
+		if u, err := url.Parse(en.URL); en.Source == cdplog.EntrySourceNetwork && err == nil && apiPath.MatchString(u.Path) {
+			e.logged = append(e.logged, en.Text)
+			return
+		}
+		e.problems = append(e.problems, fmt.Sprintf("log %s/%s: %s (%s)", en.Source, en.Level, en.Text, en.URL))
+	}
+}
+
+func (e *env) call(f func(ctx context.Context) error) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+	defer cancel()
+	if err := f(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) do(actions ...chromedp.Action[chromedp.Void]) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		e.t.Fatalf("browser: %v", err)
+	}
+}
+
+func run[T any](e *env, a chromedp.Action[T]) T {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		e.t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+func eval[T any](e *env, expr string) T {
+	e.t.Helper()
+	return run(e, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+}
+
+func (e *env) click(sel string) {
+	e.t.Helper()
+	e.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+func (e *env) typeInto(sel, text string) {
+	e.t.Helper()
+	e.do(chromedp.SendKeys(chromedp.CSS(sel), text, chromedp.NodeVisible))
+}
+
+// setValue sets a control's value as a paste would, firing input and change.
+func (e *env) setValue(sel, value string) {
+	e.t.Helper()
+	e.do(chromedp.WaitReady(chromedp.CSS(sel)))
+	s, _ := json.Marshal(sel)
+	v, _ := json.Marshal(value)
+	if !eval[bool](e, fmt.Sprintf(`(() => {
+		const el = document.querySelector(%s);
+		el.value = %s;
+		el.dispatchEvent(new Event('input', { bubbles: true }));
+		el.dispatchEvent(new Event('change', { bubbles: true }));
+		return el.value === %s;
+	})()`, s, v, v)) {
+		e.t.Fatalf("could not set the value of %s", sel)
+	}
+}
+
+func (e *env) visible(sel string) {
+	e.t.Helper()
+	e.do(chromedp.WaitVisible(chromedp.CSS(sel)))
+}
+
+func (e *env) gone(sel string) {
+	e.t.Helper()
+	e.do(chromedp.WaitNotPresent(chromedp.CSS(sel)))
+}
+
+func (e *env) text(sel string) string {
+	e.t.Helper()
+	return run(e, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+// waitFor polls a JavaScript predicate until it is true.
+func (e *env) waitFor(what, expr string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		e.t.Fatalf("waiting for %s (%s): %v", what, expr, err)
+	}
+}
+
+// waitText waits until the visible text of sel contains want.
+func (e *env) waitText(sel, want string) {
+	e.t.Helper()
+	e.waitFor(fmt.Sprintf("%q in %s", want, sel), fmt.Sprintf(
+		`(() => { const el = document.querySelector(%q); return !!el && el.innerText.includes(%q); })()`, sel, want))
+}
+
+// errorCode waits for an API error shown inside sel and returns its code and text.
+func (e *env) errorCode(sel string) (code, text string) {
+	e.t.Helper()
+	q := sel + " [data-error-code]"
+	e.visible(q)
+	code = run(e, chromedp.AttributeValue(chromedp.CSS(q), "data-error-code")).Value
+	return code, e.text(q)
+}
+
+func (e *env) shot(name string) {
+	e.t.Helper()
+	e.shotN++
+	buf := run(e, chromedp.FullScreenshot(100))
+	p := filepath.Join(e.shots, fmt.Sprintf("%02d-%s.png", e.shotN, name))
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// download clicks sel and returns the name the page suggested and the file's content.
+func (e *env) download(sel string) (string, []byte) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+	defer cancel()
+	begin := chromedp.Events(ctx, browser.DownloadWillBegin)
+	progress := chromedp.Events(ctx, browser.DownloadProgress)
+	e.click(sel)
+	var name, guid string
+	for ev, err := range begin {
+		if err != nil {
+			e.t.Fatalf("waiting for the download: %v", err)
+		}
+		name, guid = ev.SuggestedFilename, ev.GUID
+		break
+	}
+	for ev, err := range progress {
+		if err != nil {
+			e.t.Fatalf("waiting for the download to finish: %v", err)
+		}
+		if ev.GUID != guid {
+			continue
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			e.t.Fatal("the download was cancelled")
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			break
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(e.downloads, guid))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return name, data
+}
+
+// Keys made without the console, to import and to sign with.
+
+func newP384(t *testing.T) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func publicPEM(t *testing.T, pub any) string {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
+func sec1PEM(t *testing.T, k *ecdsa.PrivateKey) string {
+	der, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
+}
+
+// fingerprint is the IVS fingerprint: MD5 of the DER SubjectPublicKeyInfo, hex pairs
+// joined by ':'.
+func fingerprint(t *testing.T, pub any) string {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return md5Hex(der)
+}
+
+func md5Hex(b []byte) string {
+	sum := md5.Sum(b)
+	parts := make([]string, len(sum))
+	for i, c := range sum {
+		parts[i] = fmt.Sprintf("%02x", c)
+	}
+	return strings.Join(parts, ":")
+}
+
+// opensslKey makes a P-384 key with openssl, as the README tells users to, and returns the
+// SEC1 private PEM, the public PEM path, and the public key.
+func opensslKey(t *testing.T) (privPEM string, pubPath string, pub *ecdsa.PublicKey) {
+	dir := t.TempDir()
+	privPath := filepath.Join(dir, "priv.pem")
+	pubPath = filepath.Join(dir, "public.pem")
+	if _, err := exec.LookPath("openssl"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("openssl not found and CI is set")
+		}
+		t.Log("openssl not found: making the file-import key with Go instead")
+		k := newP384(t)
+		os.WriteFile(privPath, []byte(sec1PEM(t, k)), 0o600)
+		os.WriteFile(pubPath, []byte(publicPEM(t, &k.PublicKey)), 0o644)
+		return sec1PEM(t, k), pubPath, &k.PublicKey
+	}
+	for _, args := range [][]string{
+		{"ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", privPath},
+		{"ec", "-in", privPath, "-pubout", "-out", pubPath},
+	} {
+		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %s: %v\n%s", args[0], err, out)
+		}
+	}
+	privData, _ := os.ReadFile(privPath)
+	pubData, _ := os.ReadFile(pubPath)
+	b, _ := pem.Decode(pubData)
+	if b == nil {
+		t.Fatal("openssl wrote no public PEM")
+	}
+	p, err := x509.ParsePKIXPublicKey(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(privData), pubPath, p.(*ecdsa.PublicKey)
+}
+
+// verifyES384 checks a compact JWS with crypto/ecdsa, independently of the page, and
+// returns its claims.
+func verifyES384(t *testing.T, token string, pub *ecdsa.PublicKey) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token has %d parts", len(parts))
+	}
+	var header, claims map[string]any
+	for i, dst := range []*map[string]any{&header, &claims} {
+		raw, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil {
+			t.Fatalf("part %d: %v", i, err)
+		}
+		if err := json.Unmarshal(raw, dst); err != nil {
+			t.Fatalf("part %d: %v", i, err)
+		}
+	}
+	if header["alg"] != "ES384" {
+		t.Errorf("alg %v, want ES384", header["alg"])
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || len(sig) != 96 {
+		t.Fatalf("signature: %d bytes, %v; want 96 bytes of r||s", len(sig), err)
+	}
+	digest := sha512.Sum384([]byte(parts[0] + "." + parts[1]))
+	r, s := new(big.Int).SetBytes(sig[:48]), new(big.Int).SetBytes(sig[48:])
+	if !ecdsa.Verify(pub, digest[:], r, s) {
+		t.Fatal("the token's signature does not verify with the expected public key")
+	}
+	return claims
+}
+
+// signES384 makes a token in Go, for the page to decode.
+func signES384(t *testing.T, k *ecdsa.PrivateKey, claims map[string]any) string {
+	h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES384","typ":"JWT"}`))
+	c, _ := json.Marshal(claims)
+	input := h + "." + base64.RawURLEncoding.EncodeToString(c)
+	digest := sha512.Sum384([]byte(input))
+	r, s, err := ecdsa.Sign(rand.Reader, k, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 96)
+	r.FillBytes(sig[:48])
+	s.FillBytes(sig[48:])
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+func TestConsole(t *testing.T) {
+	e := newEnv(t)
+	goKey := newP384(t)
+	extraKey := newP384(t)
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	fileKeyPriv, fileKeyPubPath, fileKeyPub := opensslKey(t)
+
+	t.Log("== sign in")
+	e.do(chromedp.Navigate(e.url + "/console"))
+	e.visible("#access-key-id")
+	if loc := run(e, chromedp.Location()); loc != e.url+"/console/" {
+		t.Errorf("/console led to %s, want %s/console/", loc, e.url)
+	}
+	e.shot("sign-in")
+	e.typeInto("#access-key-id", accessKey)
+	e.typeInto("#secret-access-key", "not-the-secret")
+	e.click("#sign-in")
+	code, text := e.errorCode("#sign-in-status")
+	if code != "InvalidSignatureException" || !strings.Contains(text, "secret access key does not match") {
+		t.Errorf("wrong secret: shown %s %q, want InvalidSignatureException in words", code, text)
+	}
+	e.shot("sign-in-error")
+	if n := eval[int](e, `sessionStorage.length`); n != 0 {
+		t.Errorf("a failed sign-in stored %d items", n)
+	}
+	e.setValue("#secret-access-key", "")
+	e.typeInto("#secret-access-key", secretKey)
+	e.click("#sign-in")
+	e.waitText("#quota", "Quota: 0 of 3")
+	e.waitText("#keys-table", "No playback keys")
+	if got := e.text("#identity"); got != accessKey {
+		t.Errorf("header shows %q, want the access key id", got)
+	}
+	if got := eval[string](e, `document.querySelector('#region').selectedOptions[0].textContent`); got != "US West (Oregon) us-west-2" {
+		t.Errorf("region shown as %q", got)
+	}
+	e.shot("keys-empty")
+	stored := eval[string](e, `sessionStorage.getItem('playkey.console.credentials') || ''`)
+	if !strings.Contains(stored, secretKey) {
+		t.Errorf("sessionStorage does not hold the credentials: %q", stored)
+	}
+	if n := eval[int](e, `localStorage.length + document.cookie.length`); n != 0 {
+		t.Errorf("the console wrote to localStorage or cookies")
+	}
+
+	t.Log("== the page's SigV4 matches the AWS SDK for Go's signer")
+	checkSigner(t, e)
+
+	t.Log("== create a key pair in the browser")
+	e.click("#create-key")
+	e.visible("#create-dialog[open] #create-name")
+	e.typeInto("#create-name", "created-key")
+	e.click("#create-dialog .add-tag")
+	e.typeInto("#create-dialog .tag-row:nth-child(1) .tag-key", "env")
+	e.typeInto("#create-dialog .tag-row:nth-child(1) .tag-value", "test")
+	e.shot("create-dialog")
+	e.click("#create-submit")
+	e.visible("#download-private-key")
+	createdARN := e.text("#created-arn")
+	createdFP := e.text("#created-fingerprint")
+	if !regexp.MustCompile(`^arn:aws:ivs:us-west-2:111111111111:playback-key/[a-zA-Z0-9]+$`).MatchString(createdARN) {
+		t.Errorf("created ARN %q", createdARN)
+	}
+	e.waitText("#create-dialog", "You cannot retrieve it later")
+	e.shot("create-download")
+	name, privData := e.download("#download-private-key")
+	if want := "created-key-" + createdARN[strings.LastIndex(createdARN, "/")+1:] + ".pem"; name != want {
+		t.Errorf("download named %q, want %q", name, want)
+	}
+	e.waitText("#download-status", "Downloaded")
+	e.click("#create-done")
+	e.gone("#create-dialog")
+	e.visible(`tr[data-name="created-key"]`)
+	e.waitText("#quota", "Quota: 1 of 3")
+
+	downloaded := checkDownloadedKey(t, e, privData, createdARN, createdFP)
+
+	t.Log("== import: errors in words, paste, file")
+	e.click("#import-key")
+	e.visible("#import-dialog[open] #import-name")
+	e.setValue("#import-material", sec1PEM(t, goKey))
+	e.click("#import-submit")
+	e.waitText("#import-status", "This is a private key; it was not sent.")
+	e.setValue("#import-material", publicPEM(t, &p256.PublicKey))
+	e.click("#import-submit")
+	code, text = e.errorCode("#import-status")
+	if code != "ValidationException" {
+		t.Errorf("P-256 import: shown %s %q, want ValidationException", code, text)
+	}
+	t.Logf("P-256 import shows: %s", text)
+	e.shot("import-error")
+	e.setValue("#import-name", "pasted-key")
+	e.setValue("#import-material", publicPEM(t, &goKey.PublicKey))
+	e.shot("import-dialog")
+	e.click("#import-submit")
+	e.gone("#import-dialog")
+	e.visible(`tr[data-name="pasted-key"]`)
+	if got, want := e.text(`tr[data-name="pasted-key"] .key-fingerprint`), fingerprint(t, &goKey.PublicKey); !strings.Contains(got, want) {
+		t.Errorf("pasted key fingerprint shown %q, want %q", got, want)
+	}
+
+	e.click("#import-key")
+	e.visible("#import-dialog[open] #import-name")
+	e.setValue("#import-name", "file-key")
+	e.do(chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{fileKeyPubPath}))
+	e.waitFor("the file read into the text area", `document.querySelector('#import-material').value.includes('BEGIN PUBLIC KEY')`)
+	e.click("#import-submit")
+	e.gone("#import-dialog")
+	e.visible(`tr[data-name="file-key"]`)
+	if got, want := e.text(`tr[data-name="file-key"] .key-fingerprint`), fingerprint(t, fileKeyPub); !strings.Contains(got, want) {
+		t.Errorf("file key fingerprint shown %q, want %q", got, want)
+	}
+	e.waitText("#quota", "Quota: 3 of 3")
+	e.shot("keys-three")
+
+	t.Log("== the 4th key is refused, in words")
+	e.click("#import-key")
+	e.visible("#import-dialog[open] #import-name")
+	e.waitText("#import-dialog", "already has 3 of 3 playback keys")
+	e.setValue("#import-material", publicPEM(t, &extraKey.PublicKey))
+	e.click("#import-submit")
+	code, text = e.errorCode("#import-status")
+	if code != "ServiceQuotaExceededException" || !strings.Contains(text, "at most 3 playback keys") {
+		t.Errorf("4th key: shown %s %q, want ServiceQuotaExceededException in words", code, text)
+	}
+	e.shot("quota-error")
+	if imports := e.rec.find("POST", "/ImportPlaybackKeyPair"); imports[len(imports)-1].status != http.StatusPaymentRequired {
+		t.Errorf("the 4th import was answered %d, want 402", imports[len(imports)-1].status)
+	}
+	e.click("#import-cancel")
+	e.gone("#import-dialog")
+
+	t.Log("== tags")
+	e.click(`tr[data-name="created-key"] .tags-button`)
+	e.visible("#tags-dialog .tag-row .tag-key")
+	if got := eval[string](e, `document.querySelector('#tags-dialog .tag-key').value`); got != "env" {
+		t.Errorf("tags dialog shows key %q, want env", got)
+	}
+	e.click("#tags-dialog .add-tag")
+	e.typeInto("#tags-dialog .tag-row:nth-child(2) .tag-key", "team")
+	e.typeInto("#tags-dialog .tag-row:nth-child(2) .tag-value", "video/live")
+	e.click("#tags-dialog .tag-row:nth-child(1) .remove-tag")
+	e.shot("tags-dialog")
+	e.click("#tags-submit")
+	e.gone("#tags-dialog")
+	e.waitText(`tr[data-name="created-key"] .key-tags`, "team = video/live")
+	if got := e.text(`tr[data-name="created-key"] .key-tags`); strings.Contains(got, "env") {
+		t.Errorf("removed tag still shown: %q", got)
+	}
+	tags, err := e.sdk.ListTagsForResource(context.Background(), &ivs.ListTagsForResourceInput{ResourceArn: aws.String(createdARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tags.Tags) != 1 || tags.Tags["team"] != "video/live" {
+		t.Errorf("the server has tags %v, want team=video/live only", tags.Tags)
+	}
+	tagPath := "/tags/" + strings.NewReplacer(":", "%3A", "/", "%2F").Replace(createdARN)
+	if xs := e.rec.find("DELETE", tagPath); len(xs) != 1 || xs[0].rawQuery != "tagKeys=env" || xs[0].status != 200 {
+		t.Errorf("UntagResource requests to %s: %+v", tagPath, xs)
+	}
+
+	t.Log("== delete with confirmation")
+	e.click(`tr[data-name="pasted-key"] .delete-button`)
+	e.visible("#delete-dialog[open] #delete-confirm")
+	if !eval[bool](e, `document.querySelector('#delete-submit').disabled`) {
+		t.Error("Delete is enabled before the name is typed")
+	}
+	e.typeInto("#delete-confirm", "pasted-k")
+	if !eval[bool](e, `document.querySelector('#delete-submit').disabled`) {
+		t.Error("Delete is enabled with part of the name typed")
+	}
+	e.typeInto("#delete-confirm", "ey")
+	e.waitFor("Delete enabled", `!document.querySelector('#delete-submit').disabled`)
+	e.shot("delete-dialog")
+	e.click("#delete-submit")
+	e.gone("#delete-dialog")
+	e.gone(`tr[data-name="pasted-key"]`)
+	e.waitText("#quota", "Quota: 2 of 3")
+	e.shot("keys-after-delete")
+	list, err := e.sdk.ListPlaybackKeyPairs(context.Background(), &ivs.ListPlaybackKeyPairsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.KeyPairs) != 2 {
+		t.Errorf("the server has %d key pairs, want 2", len(list.KeyPairs))
+	}
+
+	t.Log("== closing Create before the download warns first")
+	e.click("#create-key")
+	e.visible("#create-dialog[open] #create-name")
+	e.typeInto("#create-name", "unsaved-key")
+	e.click("#create-submit")
+	e.visible("#download-private-key")
+	e.click("#create-done")
+	e.waitText("#download-status", "You have not downloaded the private key")
+	e.waitText("#create-done", "Close without downloading")
+	e.shot("create-not-downloaded")
+	e.click("#create-done")
+	e.gone("#create-dialog")
+	e.visible(`tr[data-name="unsaved-key"]`)
+	unsaved := run(e, chromedp.AttributeValue(chromedp.CSS(`tr[data-name="unsaved-key"]`), "data-arn")).Value
+	// Another client removes it; the page shows the server's state on Refresh.
+	if _, err := e.sdk.DeletePlaybackKeyPair(context.Background(), &ivs.DeletePlaybackKeyPairInput{Arn: aws.String(unsaved)}); err != nil {
+		t.Fatal(err)
+	}
+	e.click("#refresh-keys")
+	e.gone(`tr[data-name="unsaved-key"]`)
+	e.waitText("#quota", "Quota: 2 of 3")
+
+	t.Log("== keyboard: open a dialog with Enter, close it with Escape, focus returns")
+	e.do(chromedp.Focus(chromedp.CSS("#create-key")), chromedp.KeyEvent(kb.Enter))
+	e.visible("#create-dialog[open]")
+	if id := eval[string](e, `document.activeElement.id`); id != "create-name" {
+		t.Errorf("focus in the Create dialog is on %q, want create-name", id)
+	}
+	e.do(chromedp.KeyEvent(kb.Escape))
+	e.gone("#create-dialog")
+	if id := eval[string](e, `document.activeElement.id`); id != "create-key" {
+		t.Errorf("after Escape focus is on %q, want create-key", id)
+	}
+
+	t.Log("== region picker")
+	e.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#region'); s.value = 'eu-west-1'; s.dispatchEvent(new Event('change')); })()`))
+	e.waitText("#main", "Europe (Ireland) (eu-west-1)")
+	e.waitText("#quota", "Quota: 0 of 3")
+	e.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#region'); s.value = 'us-west-2'; s.dispatchEvent(new Event('change')); })()`))
+	e.waitText("#quota", "Quota: 2 of 3")
+
+	t.Log("== token debugger")
+	e.click(`a[data-page="token"]`)
+	e.visible("#gen-key")
+	// A SEC1 key from openssl, converted to PKCS#8 in the page.
+	e.setValue("#gen-key", fileKeyPriv)
+	e.setValue("#gen-channel", channelARN)
+	e.setValue("#gen-ttl", "300")
+	e.click("details.optional-claims summary")
+	e.typeInto("#gen-viewer-id", "viewer-42")
+	start := time.Now()
+	e.click("#gen-submit")
+	e.waitFor("a generated token", `document.querySelector('#gen-output').value.split('.').length === 3`)
+	tok := eval[string](e, `document.querySelector('#gen-output').value`)
+	claims := verifyES384(t, tok, fileKeyPub)
+	if claims["aws:channel-arn"] != channelARN || claims["aws:viewer-id"] != "viewer-42" {
+		t.Errorf("claims %v", claims)
+	}
+	if exp, _ := claims["exp"].(float64); exp < float64(start.Unix()+298) || exp > float64(time.Now().Unix()+302) {
+		t.Errorf("exp %v is not 300 s from now", claims["exp"])
+	}
+	e.visible("#token-verdict")
+	if v := run(e, chromedp.AttributeValue(chromedp.CSS("#token-verdict"), "data-verdict")).Value; v != "ok" {
+		t.Errorf("verdict %q for a good token: %s", v, e.text("#token-verdict"))
+	}
+	e.visible(`[data-claim="aws:viewer-id"] .badge-ok`)
+	if got := e.text(`[data-claim="aws:viewer-id"]`); !strings.Contains(got, "revoked") {
+		t.Errorf("viewer-id explained as %q", got)
+	}
+	if got := e.text("#token-expiry"); !regexp.MustCompile(`\(in [45]m\d+s\)`).MatchString(got) {
+		t.Errorf("expiry shown as %q", got)
+	}
+	e.waitFor("the server check", `document.querySelector('#server-check').dataset.state !== 'pending'`)
+	state := run(e, chromedp.AttributeValue(chromedp.CSS("#server-check"), "data-state")).Value
+	switch state {
+	case "unavailable":
+		e.waitText("#server-check", "Server check unavailable")
+	case "valid", "invalid":
+		t.Logf("the server has VerifyPlaybackToken: %s: %s", state, e.text("#server-check"))
+	default:
+		t.Errorf("server check state %q: %s", state, e.text("#server-check"))
+	}
+	e.shot("token-generated")
+
+	// The PKCS#8 key the console downloaded signs too.
+	e.setValue("#gen-key", string(privData))
+	e.setValue("#gen-viewer-id", "")
+	e.click("#gen-submit")
+	e.waitFor("a new token", fmt.Sprintf(`document.querySelector('#gen-output').value !== %q`, tok))
+	tok2 := eval[string](e, `document.querySelector('#gen-output').value`)
+	verifyES384(t, tok2, &downloaded.PublicKey)
+
+	// Keys that cannot sign are refused in words.
+	for _, c := range []struct{ pem, want string }{
+		{publicPEM(t, &goKey.PublicKey), "This is a public key"},
+		{sec1PEM(t, p256), "This is a P-256 key"},
+		{"hello", "No PEM block found"},
+	} {
+		e.setValue("#gen-key", c.pem)
+		e.click("#gen-submit")
+		e.waitText("#gen-status", c.want)
+	}
+
+	// A token made in Go, broken on purpose: the page explains why IVS would refuse it.
+	bad := signES384(t, goKey, map[string]any{
+		"aws:channel-arn": "arn:aws:ivs:us-west-2:111111111111:channel/otherCHANNEL",
+		"exp":             time.Now().Add(time.Hour).Unix(),
+		"aws:viewer-id":   "viewer-1",
+		"iat":             time.Now().Unix(),
+	})
+	e.setValue("#token-input", bad)
+	e.setValue("#token-channel", channelARN)
+	e.click("#decode-submit")
+	e.visible(`#token-verdict[data-verdict="rejected"]`)
+	for _, code := range []string{"channel_mismatch", "exp_too_far"} {
+		e.visible(fmt.Sprintf(`#token-verdict li[data-code=%q]`, code))
+	}
+	if got := e.text(`[data-claim="iat"]`); !strings.Contains(got, "ignored") {
+		t.Errorf("iat explained as %q", got)
+	}
+	e.shot("token-rejected")
+
+	t.Log("== narrow window")
+	e.do(chromedp.EmulateViewport(360, 760))
+	e.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/keys'`))
+	e.waitText("#quota", "Quota: 2 of 3")
+	checkNoHorizontalScroll(t, e, "keys page")
+	e.shot("keys-narrow")
+	e.click("#nav-toggle")
+	e.visible(`#nav a[data-page="token"]`)
+	e.shot("nav-narrow")
+	e.click(`#nav a[data-page="token"]`)
+	e.visible("#gen-key")
+	checkNoHorizontalScroll(t, e, "token page")
+	e.shot("token-narrow")
+	e.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/keys'`))
+	e.waitText("#quota", "Quota: 2 of 3")
+	e.click("#create-key")
+	e.visible("#create-dialog[open]")
+	if right := eval[float64](e, `document.querySelector('#create-dialog').getBoundingClientRect().right`); right > 360 {
+		t.Errorf("the dialog reaches x=%v on a 360 px window", right)
+	}
+	e.shot("create-narrow")
+	e.click("#create-cancel")
+	e.gone("#create-dialog")
+	e.do(chromedp.EmulateViewport(1280, 900))
+
+	t.Log("== sign out")
+	e.click("#sign-out")
+	e.visible("#access-key-id")
+	if n := eval[int](e, `sessionStorage.length`); n != 0 {
+		t.Errorf("sessionStorage holds %d items after sign-out", n)
+	}
+	e.shot("signed-out")
+	e.click("details.paste summary")
+	e.setValue("#paste-credentials", "export AWS_ACCESS_KEY_ID="+accessKey+"\nexport AWS_SECRET_ACCESS_KEY="+secretKey+"\nexport AWS_REGION=eu-west-1\n")
+	if id, sec, reg := eval[string](e, `document.querySelector('#access-key-id').value`),
+		eval[string](e, `document.querySelector('#secret-access-key').value`),
+		eval[string](e, `document.querySelector('#sign-in-region').value`); id != accessKey || sec != secretKey || reg != "eu-west-1" {
+		t.Errorf("pasting the export lines filled %q, %d secret characters, region %q", id, len(sec), reg)
+	}
+
+	t.Log("== what the server received")
+	checkNoPrivateKeySent(t, e, downloaded)
+	for _, x := range e.rec.requests() {
+		if strings.HasPrefix(x.path, console.Prefix) || x.path == "/console" {
+			if x.method != http.MethodGet {
+				t.Errorf("%s %s: the console only reads its files", x.method, x.path)
+			}
+			continue
+		}
+		// The SDK and the Go test make signed calls too, all with the same key.
+		if auth := x.header.Get("Authorization"); !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential="+accessKey+"/") {
+			t.Errorf("%s %s reached the API without a SigV4 signature", x.method, x.path)
+		}
+	}
+
+	e.mu.Lock()
+	external, problems, logged := e.external, e.problems, e.logged
+	e.mu.Unlock()
+	if len(external) > 0 {
+		t.Errorf("requests to other origins: %q", external)
+	}
+	if len(problems) > 0 {
+		t.Errorf("console errors, warnings or CSP violations:\n%s", strings.Join(problems, "\n"))
+	}
+	t.Logf("%d API errors the flows provoked were logged by the browser", len(logged))
+
+	// The check above must be able to fail: an inline style is a CSP violation.
+	e.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.createElement('style'); s.textContent = 'body { color: red }'; document.head.append(s); })()`))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		e.mu.Lock()
+		n := len(e.problems)
+		e.mu.Unlock()
+		if n > len(problems) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an inline style was not reported: the CSP or the console listener does not work")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkDownloadedKey parses the downloaded private key as Go, playkey and openssl do, and
+// checks that it is the private half of the public key the server holds.
+func checkDownloadedKey(t *testing.T, e *env, data []byte, arn, shownFP string) *ecdsa.PrivateKey {
+	t.Helper()
+	block, rest := pem.Decode(data)
+	if block == nil || block.Type != "PRIVATE KEY" || len(bytes.TrimSpace(rest)) != 0 {
+		t.Fatalf("the download is not one PRIVATE KEY PEM block:\n%s", data)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if len(line) > 64 {
+			t.Errorf("PEM line longer than 64 columns: %q", line)
+		}
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatalf("x509.ParsePKCS8PrivateKey: %v", err)
+	}
+	priv, ok := k.(*ecdsa.PrivateKey)
+	if !ok || priv.Curve != elliptic.P384() {
+		t.Fatalf("the download is a %T, want an ECDSA P-384 key", k)
+	}
+	if _, err := keypair.ParsePrivateKeyPEM(data); err != nil {
+		t.Errorf("playkey's private key parser refuses the download: %v", err)
+	}
+	fp := fingerprint(t, &priv.PublicKey)
+	if fp != shownFP {
+		t.Errorf("the downloaded key's fingerprint is %s; the page showed %s", fp, shownFP)
+	}
+	got, err := e.sdk.GetPlaybackKeyPair(context.Background(), &ivs.GetPlaybackKeyPairInput{Arn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(got.KeyPair.Fingerprint) != fp {
+		t.Errorf("the server's fingerprint is %s; the downloaded key's is %s", aws.ToString(got.KeyPair.Fingerprint), fp)
+	}
+	imports := e.rec.find("POST", "/ImportPlaybackKeyPair")
+	if len(imports) != 1 {
+		t.Fatalf("%d imports after Create, want 1", len(imports))
+	}
+	var in struct{ PublicKeyMaterial, Name string }
+	if err := json.Unmarshal(imports[0].body, &in); err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := pem.Decode([]byte(in.PublicKeyMaterial))
+	if pb == nil || pb.Type != "PUBLIC KEY" {
+		t.Fatalf("Create imported %q", in.PublicKeyMaterial)
+	}
+	sent, err := x509.ParsePKIXPublicKey(pb.Bytes)
+	if err != nil || !priv.PublicKey.Equal(sent) {
+		t.Errorf("the imported public key is not the downloaded key's public key (%v)", err)
+	}
+	var out struct{ KeyPair struct{ Fingerprint string } }
+	json.Unmarshal(imports[0].response, &out)
+	if out.KeyPair.Fingerprint != fp {
+		t.Errorf("ImportPlaybackKeyPair answered fingerprint %q, want %s", out.KeyPair.Fingerprint, fp)
+	}
+
+	path := filepath.Join(t.TempDir(), "downloaded.pem")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("openssl"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("openssl not found and CI is set")
+		}
+		t.Log("openssl not found: skipping its check of the download")
+		return priv
+	}
+	if out, err := exec.Command("openssl", "pkey", "-in", path, "-noout").CombinedOutput(); err != nil {
+		t.Errorf("openssl pkey refuses the download: %v\n%s", err, out)
+	}
+	der, err := exec.Command("openssl", "pkey", "-in", path, "-pubout", "-outform", "DER").Output()
+	if err != nil {
+		t.Errorf("openssl pkey -pubout: %v", err)
+	} else if got := md5Hex(der); got != fp {
+		t.Errorf("openssl computes fingerprint %s, want %s", got, fp)
+	}
+	return priv
+}
+
+// checkNoPrivateKeySent looks for the private key in everything the server received:
+// bodies, paths, queries and headers, as PEM, base64 of the DER, or the private scalar in
+// hex, base64 and base64url (the JWK "d").
+func checkNoPrivateKeySent(t *testing.T, e *env, priv *ecdsa.PrivateKey) {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := priv.D.FillBytes(make([]byte, 48))
+	needles := []string{
+		"PRIVATE KEY",
+		base64.StdEncoding.EncodeToString(der)[:40],
+		base64.StdEncoding.EncodeToString(der)[len(base64.StdEncoding.EncodeToString(der))-40:],
+		hex.EncodeToString(d),
+		strings.ToUpper(hex.EncodeToString(d)),
+		base64.StdEncoding.EncodeToString(d)[:32],
+		base64.RawURLEncoding.EncodeToString(d)[:32],
+	}
+	reqs := e.rec.requests()
+	if len(reqs) < 20 {
+		t.Errorf("only %d requests recorded", len(reqs))
+	}
+	for _, x := range reqs {
+		var hdr strings.Builder
+		for k, vs := range x.header {
+			hdr.WriteString(k + ": " + strings.Join(vs, ",") + "\n")
+		}
+		hay := strings.Join([]string{string(x.body), x.path, x.rawQuery, hdr.String()}, "\n")
+		unescaped, _ := url.QueryUnescape(x.rawQuery)
+		hay += "\n" + unescaped
+		for _, n := range needles {
+			if strings.Contains(hay, n) {
+				t.Errorf("%s %s carried private key material (%.12s...)", x.method, x.path, n)
+			}
+		}
+	}
+}
+
+func checkNoHorizontalScroll(t *testing.T, e *env, what string) {
+	t.Helper()
+	w := eval[int](e, `document.documentElement.scrollWidth`)
+	if w > 360 {
+		t.Errorf("%s is %d px wide on a 360 px window", what, w)
+	}
+}
+
+// checkSigner signs the same requests with the page's sigv4.js and with the AWS SDK for
+// Go's signer, an implementation no one here wrote, and compares the Authorization.
+func checkSigner(t *testing.T, e *env) {
+	t.Helper()
+	when := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	arn := "arn:aws:ivs:us-west-2:111111111111:playback-key/abcdEFGH1234"
+	escaped := strings.NewReplacer(":", "%3A", "/", "%2F").Replace(arn)
+	cases := []struct {
+		method, path string
+		query        [][2]string
+		body         string
+	}{
+		{"POST", "/ListPlaybackKeyPairs", nil, `{"maxResults":1}`},
+		{"GET", "/tags/" + escaped, nil, ""},
+		{"POST", "/tags/" + escaped, nil, `{"tags":{"team":"video/live é"}}`},
+		{"DELETE", "/tags/" + escaped, [][2]string{{"tagKeys", "team"}, {"tagKeys", "a b+c/d=é@"}, {"tagKeys", "Z~"}}, ""},
+	}
+	for _, c := range cases {
+		var qs []string
+		for _, p := range c.query {
+			qs = append(qs, url.QueryEscape(p[0])+"="+strings.ReplaceAll(url.QueryEscape(p[1]), "+", "%20"))
+		}
+		u := "http://127.0.0.1:8080" + c.path
+		if len(qs) > 0 {
+			u += "?" + strings.Join(qs, "&")
+		}
+		req, err := http.NewRequest(c.method, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		sum := sha256.Sum256([]byte(c.body))
+		err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey},
+			req, hex.EncodeToString(sum[:]), "ivs", region, when)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := req.Header.Get("Authorization")
+
+		query, _ := json.Marshal(c.query)
+		if c.query == nil {
+			query = []byte("[]")
+		}
+		js := fmt.Sprintf(`import('/console/js/sigv4.js').then((m) => m.sign({
+			method: %q, host: '127.0.0.1:8080', path: %q, query: %s, contentType: 'application/json',
+			body: %q, region: %q, accessKeyId: %q, secretAccessKey: %q, date: new Date(%d),
+		})).then((h) => h.authorization)`, c.method, c.path, query, c.body, region, accessKey, secretKey, when.UnixMilli())
+		got := eval[string](e, js)
+		if got != want {
+			t.Errorf("%s %s: the page signs\n%s\nthe AWS SDK signs\n%s", c.method, c.path, got, want)
+		}
+	}
+}

@@ -1,0 +1,225 @@
+// DOM helpers. The console builds every element with createElement and textContent: the
+// Content-Security-Policy requires Trusted Types with no policy, so innerHTML and the
+// other string-to-DOM sinks throw.
+
+import { meaningOf } from './api.js';
+
+// h creates an element. attrs: class, text, on<event> (functions), boolean attributes
+// (true/false), anything else as an attribute. children: nodes, strings, arrays, or
+// null/false/undefined (skipped).
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else if (k === 'value') el.value = v;
+    else if (k === 'checked') el.checked = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el) {
+  el.replaceChildren();
+  return el;
+}
+
+let uid = 0;
+// id returns a fresh element id with a prefix.
+export function id(prefix) {
+  uid += 1;
+  return `${prefix}-${uid}`;
+}
+
+// alertBox is a Cloudscape-style flash: kind is info, success, warning or error.
+export function alertBox(kind, title, ...body) {
+  return h('div', { class: `alert alert-${kind}`, role: kind === 'error' || kind === 'warning' ? 'alert' : 'status' },
+    h('p', { class: 'alert-title' }, h('span', { class: 'alert-kind' }, kindLabel[kind] + ': '), title),
+    body.length ? h('div', { class: 'alert-body' }, body) : null);
+}
+
+const kindLabel = { info: 'Info', success: 'Success', warning: 'Warning', error: 'Error' };
+
+// errorAlert shows an error in words: what it means, then the server's code and message.
+export function errorAlert(err, doing = '') {
+  const code = err.code || err.name || 'Error';
+  const meaning = err.code ? meaningOf(err.code) : '';
+  const title = doing ? `${doing} failed.` : 'That did not work.';
+  return h('div', { class: 'alert alert-error', role: 'alert', 'data-error-code': code },
+    h('p', { class: 'alert-title' }, h('span', { class: 'alert-kind' }, 'Error: '), title, meaning ? ' ' + meaning : ''),
+    h('p', { class: 'alert-body' },
+      err.code ? h('code', { class: 'error-code' }, code) : null,
+      err.code && err.message ? ': ' : '',
+      err.message || ''));
+}
+
+// showIn replaces the content of a container (an error or status area).
+export function showIn(container, ...nodes) {
+  clear(container).append(...nodes.filter(Boolean));
+  // In a scrolling dialog the message may be below the fold.
+  if (container.isConnected && container.closest('dialog')) {
+    requestAnimationFrame(() => container.scrollIntoView({ block: 'nearest' }));
+  }
+}
+
+// openDialog shows a modal dialog, appended to the body for its lifetime, and returns it.
+// Focus goes to the element matching focusSelector (or the first control); when the dialog
+// closes it is removed and focus returns to where it was, as the AWS console does.
+export function openDialog(dialog, focusSelector) {
+  const opener = document.activeElement;
+  document.body.append(dialog);
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+  });
+  dialog.showModal();
+  const target = (focusSelector && dialog.querySelector(focusSelector)) ||
+    dialog.querySelector('input, textarea, select, button:not(.dialog-close)');
+  if (target) target.focus();
+  return dialog;
+}
+
+// dialogShell builds a <dialog> with a title, a close button, a body and a footer.
+export function dialogShell({ title, idPrefix, body, footer }) {
+  const titleId = id(idPrefix + '-title');
+  const dlg = h('dialog', { class: 'modal', 'aria-labelledby': titleId, id: idPrefix });
+  const close = h('button', { type: 'button', class: 'dialog-close', 'aria-label': 'Close', onclick: () => dlg.close() }, '\u00d7');
+  dlg.append(
+    h('div', { class: 'modal-header' }, h('h2', { id: titleId }, title), close),
+    h('div', { class: 'modal-body' }, body),
+    h('div', { class: 'modal-footer' }, footer));
+  return dlg;
+}
+
+const live = () => document.getElementById('live');
+
+// announce tells screen readers about a change that happened elsewhere on the page.
+export function announce(message) {
+  const el = live();
+  if (!el) return;
+  el.textContent = '';
+  setTimeout(() => { el.textContent = message; }, 50);
+}
+
+// field builds a labelled control with an optional hint, wired with aria-describedby.
+export function field(label, control, hint) {
+  const cid = control.id || id('field');
+  control.id = cid;
+  let hintEl = null;
+  if (hint) {
+    hintEl = h('p', { class: 'hint', id: cid + '-hint' }, hint);
+    control.setAttribute('aria-describedby', hintEl.id);
+  }
+  return h('div', { class: 'field' }, h('label', { for: cid }, label), hintEl, control);
+}
+
+// busy disables a button and changes its label while work runs, and restores it after.
+export async function busy(button, label, work) {
+  const old = button.textContent;
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  button.textContent = label;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    button.textContent = old;
+  }
+}
+
+// Tags, as the IVS model allows them.
+export const MAX_TAGS = 50;
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+// tagEditor is a list of key/value rows with Add and Remove buttons. read() returns
+// {tags} or {error}.
+export function tagEditor(initial = {}) {
+  const rows = h('div', { class: 'tag-rows' });
+  const add = h('button', { type: 'button', class: 'add-tag', onclick: () => { addRow('', ''); focusLast(); } }, 'Add new tag');
+  const count = h('p', { class: 'hint' });
+  const el = h('fieldset', { class: 'tags' }, h('legend', {}, 'Tags'), rows, add, count);
+  const update = () => {
+    const n = rows.children.length;
+    count.textContent = n >= MAX_TAGS ? `You can add no more tags (at most ${MAX_TAGS}).` : `You can add ${MAX_TAGS - n} more tags.`;
+    add.disabled = n >= MAX_TAGS;
+  };
+  const focusLast = () => rows.lastElementChild?.querySelector('input')?.focus();
+  function addRow(k, v) {
+    const n = rows.children.length + 1;
+    const key = h('input', { type: 'text', class: 'tag-key', value: k, 'aria-label': `Tag ${n} key`, maxlength: 128, autocomplete: 'off' });
+    const val = h('input', { type: 'text', class: 'tag-value', value: v, 'aria-label': `Tag ${n} value`, maxlength: 256, autocomplete: 'off' });
+    const row = h('div', { class: 'tag-row' },
+      h('label', { class: 'tag-cell' }, h('span', { class: 'tag-label' }, 'Key'), key),
+      h('label', { class: 'tag-cell' }, h('span', { class: 'tag-label' }, 'Value'), val),
+      h('button', {
+        type: 'button', class: 'remove-tag', 'aria-label': `Remove tag ${n}`,
+        onclick: () => {
+          const next = row.nextElementSibling || row.previousElementSibling;
+          row.remove();
+          update();
+          (next?.querySelector('input') || add).focus();
+        },
+      }, 'Remove'));
+    rows.append(row);
+    update();
+  }
+  for (const [k, v] of Object.entries(initial)) addRow(k, v);
+  update();
+  return {
+    el,
+    read() {
+      const tags = {};
+      for (const row of rows.children) {
+        const k = row.querySelector('.tag-key').value;
+        const v = row.querySelector('.tag-value').value;
+        if (k === '' && v === '') continue;
+        if (k === '') return { error: 'A tag has a value but no key.' };
+        if ([...k].length > 128) return { error: `Tag key "${k.slice(0, 20)}…" is longer than 128 characters.` };
+        if ([...v].length > 256) return { error: `The value of tag "${k}" is longer than 256 characters.` };
+        if (!TAG_CHARS.test(k) || !TAG_CHARS.test(v)) {
+          return { error: `Tag "${k}": keys and values may hold letters, digits, spaces and _ . : / = + - @ only.` };
+        }
+        if (k in tags) return { error: `Tag key "${k}" appears twice.` };
+        tags[k] = v;
+      }
+      return { tags };
+    },
+  };
+}
+
+// tagList shows tags as a list of key = value chips.
+export function tagList(tags) {
+  const entries = Object.entries(tags || {});
+  if (entries.length === 0) return h('span', { class: 'muted' }, 'No tags');
+  return h('ul', { class: 'tag-list' }, entries.map(([k, v]) =>
+    h('li', { class: 'tag-chip' }, h('span', { class: 'tag-k' }, k), v === '' ? null : [' = ', h('span', { class: 'tag-v' }, v)])));
+}
+
+// download offers bytes as a file through a Blob and an a[download] element.
+export function download(filename, text, type = 'application/octet-stream') {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+// readFile returns the text of the file chosen in an <input type=file>, refusing large ones.
+export async function readFile(input, maxBytes = 64 * 1024) {
+  const file = input.files && input.files[0];
+  if (!file) return null;
+  if (file.size > maxBytes) throw new Error(`${file.name} is ${file.size} bytes; a PEM key is a few hundred.`);
+  return file.text();
+}
