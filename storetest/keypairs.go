@@ -319,4 +319,14 @@ var fingerprintTests = []test{
 		create(t, s, dup)
 		sameKeyPair(t, "re-imported key pair", get(t, s, dup.ARN), dup)
 	}},
+	{"DuplicateWinsOverQuota", func(t *testing.T, s playkey.Store) {
+		// With the scope full, importing one of its keys again says "you have this key"
+		// rather than "the scope is full": the more useful of the two truths.
+		first := create(t, s, NewKeyPair(scopeA))
+		for range playkey.MaxKeyPairs - 1 {
+			create(t, s, NewKeyPair(scopeA))
+		}
+		dup := NewKeyPairWithDER(scopeA, first.PublicKeyDER)
+		wantCode(t, s.CreateKeyPair(context.Background(), dup), playkey.ErrConflict, "same key twice in a full scope")
+	}},
 }
