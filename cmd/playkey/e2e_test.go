@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,9 +55,9 @@ func needTool(t *testing.T, name string) {
 type server struct {
 	cmd      *exec.Cmd
 	endpoint string
-	env      []string // AWS_* variables from the printed export lines
-	stdout   *bytes.Buffer
-	stderr   *bytes.Buffer
+	env      []string      // AWS_* variables from the printed export lines
+	stdout   *bytes.Buffer // read by the test goroutine only
+	stderr   *syncBuffer
 	done     chan error
 }
 
@@ -70,7 +71,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	s := &server{cmd: cmd, stdout: &bytes.Buffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -115,6 +116,24 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 		}
 	}()
 	return s
+}
+
+// syncBuffer is a bytes.Buffer that a child process's copier writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func (s *server) healthy() bool {
