@@ -8,7 +8,14 @@ import (
 
 // Resource types that appear in IVS ARNs.
 const (
-	TypePlaybackKey = "playback-key"
+	TypePlaybackKey               = "playback-key"
+	TypeChannel                   = "channel"
+	TypeStreamKey                 = "stream-key"
+	TypePlaybackRestrictionPolicy = "playback-restriction-policy"
+	// Types that channels may refer to but playkey does not implement: no ARN of these
+	// types names an existing resource.
+	TypeRecordingConfiguration = "recording-configuration"
+	TypeAdConfiguration        = "ad-configuration"
 )
 
 // ARN identifies an IVS resource: arn:aws:ivs:{region}:{account}:{type}/{id}.
@@ -23,6 +30,9 @@ type ARN struct {
 func (a ARN) String() string {
 	return "arn:aws:ivs:" + a.Region + ":" + a.Account + ":" + a.Type + "/" + a.ID
 }
+
+// IsZero reports whether a is the zero ARN, which stands for "none" in optional references.
+func (a ARN) IsZero() bool { return a == ARN{} }
 
 // Scope returns the account and region the resource lives in.
 func (a ARN) Scope() Scope { return Scope{Account: a.Account, Region: a.Region} }

@@ -1,5 +1,6 @@
 // Package playkey holds the domain of a self-hosted Amazon IVS playback-security service:
-// the resources it manages (playback key pairs, and the tags on them), the rules they obey,
+// the resources it manages (playback key pairs, channels and their stream keys, playback
+// restriction policies, viewer-session revocations, and the tags on them), the rules they obey,
 // the error type that carries an AWS error code, and the Store interface that the embedded
 // and PostgreSQL stores implement.
 //

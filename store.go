@@ -38,9 +38,11 @@ type Page struct {
 // the codes documented on each method); anything else is an internal failure.
 //
 // Resources are always addressed within their own scope: a resource of another account
-// or region is not found. Times are kept to the millisecond. Maps and slices passed in or
-// returned are never shared with the store. A call whose context has ended returns an
-// error wrapping ctx.Err() and changes nothing.
+// or region is not found, and a reference from one resource to another (a channel's policy,
+// a stream key's channel) never leaves its scope. Times are kept to the millisecond. Maps
+// and slices passed in or returned are never shared with the store, and those returned are
+// never nil (an empty listing, a resource without tags, a policy without countries). A call
+// whose context has ended returns an error wrapping ctx.Err() and changes nothing.
 type Store interface {
 	// CreateKeyPair stores kp. In one atomic step it refuses with Conflict when kp's scope
 	// already holds a key pair with the same fingerprint, else with ServiceQuotaExceeded when
@@ -53,6 +55,65 @@ type Store interface {
 	// DeleteKeyPair deletes the key pair with the given ARN.
 	DeleteKeyPair(ctx context.Context, arn ARN) error
 
+	// CreateChannel stores ch and, when key is not nil, its stream key (key.Channel must be
+	// ch.ARN), both or neither. ResourceNotFound when ch.PlaybackRestrictionPolicy is set and
+	// names no policy of ch's scope; Conflict when the ARN of ch or key is taken. The policy
+	// check and the inserts are one atomic step: a channel never refers to a deleted policy.
+	CreateChannel(ctx context.Context, ch *Channel, key *StreamKey) error
+	// Channel returns the channel with the given ARN.
+	Channel(ctx context.Context, arn ARN) (*Channel, error)
+	// Channels lists the channels of a scope that match filter, in id order.
+	Channels(ctx context.Context, scope Scope, filter ChannelFilter, page Page) ([]*Channel, error)
+	// UpdateChannel reads the channel, lets change edit a copy of it, and stores the result,
+	// in one atomic step, and returns what it stored. An error from change is returned as is
+	// and nothing changes. Only settings change: the ARN, CreatedAt, SRTPassphrase and Tags
+	// stay as they were whatever change does. ResourceNotFound when the channel is missing,
+	// or when the result refers to a playback restriction policy its scope does not hold.
+	UpdateChannel(ctx context.Context, arn ARN, change func(*Channel) error) (*Channel, error)
+	// DeleteChannel deletes the channel with the given ARN, and with it its stream keys and
+	// its viewer revocations, in one atomic step.
+	DeleteChannel(ctx context.Context, arn ARN) error
+
+	// CreateStreamKey stores key. In one atomic step it refuses with ResourceNotFound when
+	// key.Channel does not exist, with ServiceQuotaExceeded when the channel already has
+	// MaxStreamKeysPerChannel stream keys, and with Conflict when key's ARN is taken.
+	CreateStreamKey(ctx context.Context, key *StreamKey) error
+	// StreamKey returns the stream key with the given ARN.
+	StreamKey(ctx context.Context, arn ARN) (*StreamKey, error)
+	// StreamKeys lists the stream keys of a channel in id order; ResourceNotFound when the
+	// channel does not exist.
+	StreamKeys(ctx context.Context, channel ARN, page Page) ([]*StreamKey, error)
+	// DeleteStreamKey deletes the stream key with the given ARN.
+	DeleteStreamKey(ctx context.Context, arn ARN) error
+
+	// CreatePlaybackRestrictionPolicy stores p; Conflict when its ARN is taken.
+	CreatePlaybackRestrictionPolicy(ctx context.Context, p *PlaybackRestrictionPolicy) error
+	// PlaybackRestrictionPolicy returns the policy with the given ARN.
+	PlaybackRestrictionPolicy(ctx context.Context, arn ARN) (*PlaybackRestrictionPolicy, error)
+	// PlaybackRestrictionPolicies lists the policies of a scope in id order.
+	PlaybackRestrictionPolicies(ctx context.Context, scope Scope, page Page) ([]*PlaybackRestrictionPolicy, error)
+	// UpdatePlaybackRestrictionPolicy is UpdateChannel for a policy: change edits a copy,
+	// and only the settings (name, countries, origins, strict enforcement) are stored.
+	UpdatePlaybackRestrictionPolicy(ctx context.Context, arn ARN, change func(*PlaybackRestrictionPolicy) error) (*PlaybackRestrictionPolicy, error)
+	// DeletePlaybackRestrictionPolicy deletes the policy with the given ARN; Conflict, in
+	// the same atomic step, while a channel refers to it.
+	DeletePlaybackRestrictionPolicy(ctx context.Context, arn ARN) error
+
+	// RevokeViewerSessions records that the sessions of viewerID on channel with versions up
+	// to upTo are revoked. The recorded bound only rises: a lower upTo than the one recorded
+	// changes nothing. ResourceNotFound, in the same atomic step, when the channel does not
+	// exist. An acknowledged revocation is durable.
+	RevokeViewerSessions(ctx context.Context, channel ARN, viewerID string, upTo int64) error
+	// ViewerRevocation returns the highest revoked version for viewerID on channel, and
+	// whether any revocation is recorded.
+	ViewerRevocation(ctx context.Context, channel ARN, viewerID string) (maxVersion int64, ok bool, err error)
+	// RevocationsSince returns, in Seq order, up to limit (no limit when limit <= 0)
+	// revocations, of every scope, whose latest change has a Seq greater than after. A
+	// poller keeps the last Seq it saw and asks again from there: the changes it is shown
+	// are committed in Seq order, so it never skips one that commits later with a smaller
+	// Seq. Revocations vanish with their channel, without a change to report.
+	RevocationsSince(ctx context.Context, after int64, limit int) ([]*Revocation, error)
+
 	// Tags returns the tags of any resource (never nil).
 	Tags(ctx context.Context, arn ARN) (map[string]string, error)
 	// TagResource adds or replaces tags on any resource; Validation when the result would
@@ -64,6 +125,13 @@ type Store interface {
 	// Secret returns a random 32-byte secret, created on first use, shared by every node
 	// that uses this store (for example to sign pagination tokens).
 	Secret(ctx context.Context, name string) ([]byte, error)
+
+	// SingleUse reports whether the single-use playback token uuid (its
+	// aws:single-use-uuid) of scope is still unused and, when consume is set, records its
+	// use in the same atomic step: of any number of concurrent consuming calls for one
+	// uuid, on every node sharing the store, exactly one reports true. A recorded use is
+	// durable; it may be forgotten once expires (the token's expiry) has passed.
+	SingleUse(ctx context.Context, scope Scope, uuid string, expires time.Time, consume bool) (unused bool, err error)
 
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error

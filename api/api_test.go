@@ -38,6 +38,8 @@ import (
 )
 
 const (
+	testPlaybackURL = "https://play.example.com:8443"
+
 	accountA = "111111111111"
 	accountB = "222222222222"
 	region   = "us-west-2"
@@ -50,7 +52,8 @@ var keys = map[string]sigv4.Credential{
 
 // testServer is the API on a fresh embedded store, on a loopback port.
 type testServer struct {
-	url string
+	url   string
+	store *sqlite.Store
 }
 
 func newTestServer(t *testing.T) *testServer {
@@ -60,10 +63,11 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	h := api.New(api.Config{Store: store, Auth: api.SigV4(&sigv4.Verifier{Service: "ivs", Lookup: sigv4.Credentials(keys).Lookup}), MaxBodyBytes: 64 << 10})
+	h := api.New(api.Config{Store: store, Auth: api.SigV4(&sigv4.Verifier{Service: "ivs", Lookup: sigv4.Credentials(keys).Lookup}),
+		MaxBodyBytes: 64 << 10, PlaybackURL: testPlaybackURL + "/"})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testServer{url: srv.URL}
+	return &testServer{url: srv.URL, store: store}
 }
 
 // client returns the real AWS SDK for Go v2 IVS client for an access key, pointed at ts.

@@ -61,26 +61,8 @@ func (s *Server) importPlaybackKeyPair(ctx context.Context, c Caller, r *http.Re
 	return map[string]any{"keyPair": keyPairOut(kp, true)}, nil
 }
 
-// arnInput is the body of every operation that takes only an arn.
-type arnInput struct {
-	ARN *string `json:"arn"`
-}
-
-// keyPairARN decodes and checks the arn member of a Get or Delete request.
-func (s *Server) keyPairARN(c Caller, r *http.Request) (playkey.ARN, error) {
-	var in arnInput
-	if err := decode(r, &in); err != nil {
-		return playkey.ARN{}, err
-	}
-	arn, err := playkey.ParseTypedARN("arn", deref(in.ARN), playkey.TypePlaybackKey)
-	if err != nil {
-		return playkey.ARN{}, err
-	}
-	return arn, own(c, arn)
-}
-
 func (s *Server) getPlaybackKeyPair(ctx context.Context, c Caller, r *http.Request) (any, error) {
-	arn, err := s.keyPairARN(c, r)
+	arn, err := decodeARN(c, r, playkey.TypePlaybackKey)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +74,7 @@ func (s *Server) getPlaybackKeyPair(ctx context.Context, c Caller, r *http.Reque
 }
 
 func (s *Server) deletePlaybackKeyPair(ctx context.Context, c Caller, r *http.Request) (any, error) {
-	arn, err := s.keyPairARN(c, r)
+	arn, err := decodeARN(c, r, playkey.TypePlaybackKey)
 	if err != nil {
 		return nil, err
 	}
@@ -108,15 +90,9 @@ func (s *Server) listPlaybackKeyPairs(ctx context.Context, c Caller, r *http.Req
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	page, err := s.pageOf(ctx, c, op, in, maxListResults)
-	if err != nil {
-		return nil, err
-	}
-	kps, err := s.store.KeyPairs(ctx, c.Scope(), page)
-	if err != nil {
-		return nil, err
-	}
-	kps, next, err := paginate(ctx, s, c, op, page, kps, func(kp *playkey.KeyPair) string { return kp.ARN.ID })
+	kps, next, err := listPage(ctx, s, c, op, in, keyPairResults,
+		func(page playkey.Page) ([]*playkey.KeyPair, error) { return s.store.KeyPairs(ctx, c.Scope(), page) },
+		func(kp *playkey.KeyPair) string { return kp.ARN.ID })
 	if err != nil {
 		return nil, err
 	}

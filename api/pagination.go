@@ -12,8 +12,18 @@ import (
 	"github.com/playkey/playkey"
 )
 
-// maxListResults is the model's upper bound (and default) for maxResults.
-const maxListResults = 100
+// The model's bounds and defaults for maxResults. Most lists allow 1-100 and default to
+// 100; the model documents a default of 1 for ListStreamKeys (at most 50) and for
+// ListPlaybackRestrictionPolicies, and playkey follows it.
+var (
+	keyPairResults   = resultLimits{def: 100, max: 100}
+	channelResults   = resultLimits{def: 100, max: 100}
+	streamKeyResults = resultLimits{def: 1, max: 50}
+	policyResults    = resultLimits{def: 1, max: 100}
+)
+
+// resultLimits are the default and the largest maxResults of one List operation.
+type resultLimits struct{ def, max int }
 
 // listInput holds the pagination members every List operation shares.
 type listInput struct {
@@ -29,13 +39,14 @@ var tokenPattern = regexp.MustCompile(`^[a-zA-Z0-9+/=_-]*$`)
 // used for another operation or account, is a ValidationException, never a silent restart.
 const tokenMACSize = 16
 
-// pageOf checks maxResults (1 to max, default max) and nextToken, and returns the store page
-// to fetch: one item more than asked, so that paginate knows whether another page follows.
-func (s *Server) pageOf(ctx context.Context, c Caller, op string, in listInput, max int) (playkey.Page, error) {
-	limit := max
+// pageOf checks maxResults (1 to lim.max, default lim.def) and nextToken, and returns the
+// store page to fetch: one item more than asked, so that paginate knows whether another page
+// follows.
+func (s *Server) pageOf(ctx context.Context, c Caller, op string, in listInput, lim resultLimits) (playkey.Page, error) {
+	limit := lim.def
 	if in.MaxResults != nil {
-		if *in.MaxResults < 1 || *in.MaxResults > max {
-			return playkey.Page{}, playkey.Errorf(playkey.ErrValidation, "maxResults must be between 1 and %d, not %d", max, *in.MaxResults)
+		if *in.MaxResults < 1 || *in.MaxResults > lim.max {
+			return playkey.Page{}, playkey.Errorf(playkey.ErrValidation, "maxResults must be between 1 and %d, not %d", lim.max, *in.MaxResults)
 		}
 		limit = *in.MaxResults
 	}
@@ -78,6 +89,21 @@ func paginate[T any](ctx context.Context, s *Server, c Caller, op string, page p
 		return nil, "", err
 	}
 	return items, base64.RawURLEncoding.EncodeToString(append(payload, mac...)), nil
+}
+
+// listPage runs the paging of one List operation: it checks in, fetches the page with
+// fetch, and returns the items for this response and the nextToken ("" on the last page).
+func listPage[T any](ctx context.Context, s *Server, c Caller, op string, in listInput, lim resultLimits,
+	fetch func(playkey.Page) ([]T, error), id func(T) string) ([]T, string, error) {
+	page, err := s.pageOf(ctx, c, op, in, lim)
+	if err != nil {
+		return nil, "", err
+	}
+	items, err := fetch(page)
+	if err != nil {
+		return nil, "", err
+	}
+	return paginate(ctx, s, c, op, page, items, id)
 }
 
 func tokenPrefix(c Caller, op string) []byte {

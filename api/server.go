@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/playkey/playkey"
@@ -44,7 +45,15 @@ type Config struct {
 	Now func() time.Time
 	// MaxBodyBytes caps request bodies; 0 means 1 MiB.
 	MaxBodyBytes int64
+	// PlaybackURL is the public base URL of the playback gate, without a trailing slash
+	// (one is removed): a channel's playbackUrl is
+	// {PlaybackURL}/api/video/v1/{region}.{account}.channel.{id}.m3u8. Empty means
+	// DefaultPlaybackURL.
+	PlaybackURL string
 }
+
+// DefaultPlaybackURL is the playback gate's base URL at its default address.
+const DefaultPlaybackURL = "http://127.0.0.1:8081"
 
 // Server is the IVS API as an http.Handler.
 type Server struct {
@@ -55,6 +64,8 @@ type Server struct {
 	maxBody int64
 	mux     *http.ServeMux
 	secret  secretCache
+	// playbackURL is Config.PlaybackURL, defaulted, without a trailing slash.
+	playbackURL string
 }
 
 // New returns the API handler.
@@ -66,6 +77,11 @@ func New(cfg Config) *Server {
 		now:     cfg.Now,
 		maxBody: cfg.MaxBodyBytes,
 		mux:     http.NewServeMux(),
+
+		playbackURL: strings.TrimSuffix(cfg.PlaybackURL, "/"),
+	}
+	if s.playbackURL == "" {
+		s.playbackURL = DefaultPlaybackURL
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -98,6 +114,29 @@ func (s *Server) routes() {
 		{"POST /GetPlaybackKeyPair", "GetPlaybackKeyPair", http.StatusOK, s.getPlaybackKeyPair},
 		{"POST /ListPlaybackKeyPairs", "ListPlaybackKeyPairs", http.StatusOK, s.listPlaybackKeyPairs},
 		{"POST /DeletePlaybackKeyPair", "DeletePlaybackKeyPair", http.StatusOK, s.deletePlaybackKeyPair},
+
+		{"POST /CreateChannel", "CreateChannel", http.StatusOK, s.createChannel},
+		{"POST /GetChannel", "GetChannel", http.StatusOK, s.getChannel},
+		{"POST /BatchGetChannel", "BatchGetChannel", http.StatusOK, s.batchGetChannel},
+		{"POST /ListChannels", "ListChannels", http.StatusOK, s.listChannels},
+		{"POST /UpdateChannel", "UpdateChannel", http.StatusOK, s.updateChannel},
+		{"POST /DeleteChannel", "DeleteChannel", http.StatusNoContent, s.deleteChannel},
+
+		{"POST /CreateStreamKey", "CreateStreamKey", http.StatusOK, s.createStreamKey},
+		{"POST /GetStreamKey", "GetStreamKey", http.StatusOK, s.getStreamKey},
+		{"POST /BatchGetStreamKey", "BatchGetStreamKey", http.StatusOK, s.batchGetStreamKey},
+		{"POST /ListStreamKeys", "ListStreamKeys", http.StatusOK, s.listStreamKeys},
+		{"POST /DeleteStreamKey", "DeleteStreamKey", http.StatusNoContent, s.deleteStreamKey},
+
+		{"POST /CreatePlaybackRestrictionPolicy", "CreatePlaybackRestrictionPolicy", http.StatusOK, s.createPlaybackRestrictionPolicy},
+		{"POST /GetPlaybackRestrictionPolicy", "GetPlaybackRestrictionPolicy", http.StatusOK, s.getPlaybackRestrictionPolicy},
+		{"POST /ListPlaybackRestrictionPolicies", "ListPlaybackRestrictionPolicies", http.StatusOK, s.listPlaybackRestrictionPolicies},
+		{"POST /UpdatePlaybackRestrictionPolicy", "UpdatePlaybackRestrictionPolicy", http.StatusOK, s.updatePlaybackRestrictionPolicy},
+		{"POST /DeletePlaybackRestrictionPolicy", "DeletePlaybackRestrictionPolicy", http.StatusNoContent, s.deletePlaybackRestrictionPolicy},
+
+		{"POST /StartViewerSessionRevocation", "StartViewerSessionRevocation", http.StatusOK, s.startViewerSessionRevocation},
+		{"POST /BatchStartViewerSessionRevocation", "BatchStartViewerSessionRevocation", http.StatusOK, s.batchStartViewerSessionRevocation},
+
 		// The SDKs percent-encode the whole ARN, '/' included; ServeMux unescapes each path
 		// segment, and {arn...} also takes an ARN whose '/' was sent bare.
 		{"POST /tags/{arn...}", "TagResource", http.StatusOK, s.tagResource},

@@ -92,71 +92,27 @@ func (s *Store) KeyPair(ctx context.Context, arn playkey.ARN) (*playkey.KeyPair,
 	if arn.Type != playkey.TypePlaybackKey {
 		return nil, notFound(arn)
 	}
-	row := s.read.QueryRowContext(ctx,
+	return queryOne(ctx, s.read, "get key pair", arn, scanKeyPair,
 		`SELECT `+keyPairColumns+` FROM playback_key_pairs WHERE account = ? AND region = ? AND id = ?`,
 		arn.Account, arn.Region, arn.ID)
-	kp, err := scanKeyPair(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound(arn)
-	}
-	if err != nil {
-		return nil, internal(ctx, "get key pair", err)
-	}
-	return kp, nil
 }
 
 // KeyPairs lists a scope's key pairs in bytewise id order. A Limit of zero or less means no
 // limit.
 func (s *Store) KeyPairs(ctx context.Context, scope playkey.Scope, page playkey.Page) ([]*playkey.KeyPair, error) {
-	limit := page.Limit
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
-	}
-	rows, err := s.read.QueryContext(ctx,
+	return queryAll(ctx, s.read, "list key pairs", scanKeyPair,
 		`SELECT `+keyPairColumns+` FROM playback_key_pairs
 		 WHERE account = ? AND region = ? AND id > ?
 		 ORDER BY id LIMIT ?`,
-		scope.Account, scope.Region, page.After, limit)
-	if err != nil {
-		return nil, internal(ctx, "list key pairs", err)
-	}
-	defer rows.Close()
-	kps := []*playkey.KeyPair{}
-	for rows.Next() {
-		kp, err := scanKeyPair(rows)
-		if err != nil {
-			return nil, internal(ctx, "list key pairs", err)
-		}
-		kps = append(kps, kp)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, internal(ctx, "list key pairs", err)
-	}
-	return kps, nil
+		scope.Account, scope.Region, page.After, sqlLimit(page))
 }
 
 // DeleteKeyPair deletes the key pair with the given ARN, or returns ResourceNotFound.
 func (s *Store) DeleteKeyPair(ctx context.Context, arn playkey.ARN) error {
-	if arn.Type != playkey.TypePlaybackKey {
-		return notFound(arn)
-	}
-	res, err := s.write.ExecContext(ctx,
-		`DELETE FROM playback_key_pairs WHERE account = ? AND region = ? AND id = ?`,
-		arn.Account, arn.Region, arn.ID)
-	if err != nil {
-		return internal(ctx, "delete key pair", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return internal(ctx, "delete key pair", err)
-	}
-	if n == 0 {
-		return notFound(arn)
-	}
-	return nil
+	return deleteResource(ctx, s.write, "delete key pair", arn, playkey.TypePlaybackKey)
 }
 
-func scanKeyPair(row interface{ Scan(...any) error }) (*playkey.KeyPair, error) {
+func scanKeyPair(row scanner) (*playkey.KeyPair, error) {
 	var (
 		kp        playkey.KeyPair
 		tags      string
@@ -176,14 +132,7 @@ func scanKeyPair(row interface{ Scan(...any) error }) (*playkey.KeyPair, error) 
 }
 
 func encodeTags(tags map[string]string) (string, error) {
-	if len(tags) == 0 {
-		return "{}", nil
-	}
-	b, err := json.Marshal(tags)
-	if err != nil {
-		return "", fmt.Errorf("sqlite: encode tags: %w", err)
-	}
-	return string(b), nil
+	return encodeJSON("tags", tags, len(tags), "{}")
 }
 
 func decodeTags(s string) (map[string]string, error) {

@@ -157,6 +157,7 @@ func busy(err error) bool {
 const (
 	violatesPrimaryKey = "primary key"
 	violatesUnique     = "unique"
+	violatesForeignKey = "foreign key"
 )
 
 // constraintViolation returns which kind of uniqueness constraint err reports a failure of,
@@ -171,6 +172,8 @@ func constraintViolation(err error) string {
 		return violatesPrimaryKey
 	case sqlite3.SQLITE_CONSTRAINT_UNIQUE:
 		return violatesUnique
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return violatesForeignKey
 	}
 	return ""
 }

@@ -17,7 +17,10 @@ type resourceType struct {
 
 // resourceTypes maps each ARN type to its table. Adding a taggable resource is one line here.
 var resourceTypes = map[string]resourceType{
-	playkey.TypePlaybackKey: {table: "playback_key_pairs", noun: "playback key pair"},
+	playkey.TypePlaybackKey:               {table: "playback_key_pairs", noun: "playback key pair"},
+	playkey.TypeChannel:                   {table: "channels", noun: "channel"},
+	playkey.TypeStreamKey:                 {table: "stream_keys", noun: "stream key"},
+	playkey.TypePlaybackRestrictionPolicy: {table: "playback_restriction_policies", noun: "playback restriction policy"},
 }
 
 // notFound is the ResourceNotFound error for arn.

@@ -22,6 +22,14 @@ var contextTests = []test{
 		kp.Tags = map[string]string{"a": "1"}
 		create(t, s, kp)
 		fresh := NewKeyPair(scopeA)
+		ch := NewChannel(scopeA)
+		key := createChannel(t, s, ch)
+		revoke(t, s, ch.ARN, "v", 1)
+		pol := createPolicy(t, s, NewPolicy(scopeA))
+		freshCh := NewChannel(scopeA)
+		freshPol := NewPolicy(scopeA)
+		noop := func(*playkey.Channel) error { return nil }
+		noopPolicy := func(*playkey.PlaybackRestrictionPolicy) error { return nil }
 
 		canceled, cancel := context.WithCancel(context.Background())
 		cancel()
@@ -43,6 +51,23 @@ var contextTests = []test{
 				{"Tags", func() error { _, err := s.Tags(ctx, kp.ARN); return err }},
 				{"TagResource", func() error { return s.TagResource(ctx, kp.ARN, map[string]string{"b": "2"}) }},
 				{"UntagResource", func() error { return s.UntagResource(ctx, kp.ARN, []string{"a"}) }},
+				{"CreateChannel", func() error { return s.CreateChannel(ctx, freshCh, playkey.NewStreamKey(freshCh.ARN, time.Now())) }},
+				{"Channel", func() error { _, err := s.Channel(ctx, ch.ARN); return err }},
+				{"Channels", func() error { _, err := s.Channels(ctx, scopeA, playkey.ChannelFilter{}, playkey.Page{}); return err }},
+				{"UpdateChannel", func() error { _, err := s.UpdateChannel(ctx, ch.ARN, noop); return err }},
+				{"DeleteChannel", func() error { return s.DeleteChannel(ctx, ch.ARN) }},
+				{"CreateStreamKey", func() error { return s.CreateStreamKey(ctx, playkey.NewStreamKey(ch.ARN, time.Now())) }},
+				{"StreamKey", func() error { _, err := s.StreamKey(ctx, key.ARN); return err }},
+				{"StreamKeys", func() error { _, err := s.StreamKeys(ctx, ch.ARN, playkey.Page{}); return err }},
+				{"DeleteStreamKey", func() error { return s.DeleteStreamKey(ctx, key.ARN) }},
+				{"CreatePlaybackRestrictionPolicy", func() error { return s.CreatePlaybackRestrictionPolicy(ctx, freshPol) }},
+				{"PlaybackRestrictionPolicy", func() error { _, err := s.PlaybackRestrictionPolicy(ctx, pol.ARN); return err }},
+				{"PlaybackRestrictionPolicies", func() error { _, err := s.PlaybackRestrictionPolicies(ctx, scopeA, playkey.Page{}); return err }},
+				{"UpdatePlaybackRestrictionPolicy", func() error { _, err := s.UpdatePlaybackRestrictionPolicy(ctx, pol.ARN, noopPolicy); return err }},
+				{"DeletePlaybackRestrictionPolicy", func() error { return s.DeletePlaybackRestrictionPolicy(ctx, pol.ARN) }},
+				{"RevokeViewerSessions", func() error { return s.RevokeViewerSessions(ctx, ch.ARN, "v", 9) }},
+				{"ViewerRevocation", func() error { _, _, err := s.ViewerRevocation(ctx, ch.ARN, "v"); return err }},
+				{"RevocationsSince", func() error { _, err := s.RevocationsSince(ctx, 0, 10); return err }},
 				{"Secret", func() error { _, err := s.Secret(ctx, "s"); return err }},
 				{"Ping", func() error { return s.Ping(ctx) }},
 			} {
@@ -54,6 +79,12 @@ var contextTests = []test{
 		}
 		wantNotFound(t, s, fresh.ARN)
 		sameKeyPair(t, "the key pair", get(t, s, kp.ARN), kp)
+		wantChannelNotFound(t, s, freshCh.ARN)
+		wantPolicyNotFound(t, s, freshPol.ARN)
+		sameChannel(t, "the channel", getChannel(t, s, ch.ARN), ch)
+		sameStreamKey(t, "the stream key", getKey(t, s, key.ARN), key)
+		samePolicy(t, "the policy", getPolicy(t, s, pol.ARN), pol)
+		wantRevoked(t, s, ch.ARN, "v", 1, true)
 	}},
 
 	{"CancelledMidFlight", func(t *testing.T, s playkey.Store) {

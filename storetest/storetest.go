@@ -12,9 +12,14 @@
 //   - an ARN of another type, account or region is ResourceNotFound for every method;
 //   - the quota, fingerprint and tag-limit checks hold under concurrency, from which the
 //     only errors are the documented codes (no "busy" or deadlock errors);
+//   - so do the referential rules: one stream key per channel, no stream key or revocation
+//     outliving its channel, no channel referring to a deleted playback restriction policy;
+//   - read-modify-write updates (UpdateChannel, UpdatePlaybackRestrictionPolicy) lose none
+//     of concurrent changes, and revocation bounds only rise;
 //   - a call whose context has ended returns an error wrapping ctx.Err(), and changes nothing.
 //
-// The key material it stores is fake: stores do not parse keys.
+// The key material it stores is fake: stores do not parse keys, nor check the settings of
+// channels and policies against the IVS model (the API does).
 package storetest
 
 import (
@@ -57,10 +62,17 @@ func Run(t *testing.T, open func(t *testing.T) playkey.Store) {
 		{"Quota", quotaTests},
 		{"Fingerprint", fingerprintTests},
 		{"Tags", tagTests},
+		{"Channel", channelTests},
+		{"StreamKey", streamKeyTests},
+		{"PlaybackRestrictionPolicy", policyTests},
+		{"Revocation", revocationTests},
+		{"ResourceTags", resourceTagTests},
 		{"Secret", secretTests},
+		{"SingleUse", singleUseTests},
 		{"Ping", pingTests},
 		{"Context", contextTests},
 		{"Concurrent", concurrentTests},
+		{"ConcurrentChannels", concurrentChannelTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

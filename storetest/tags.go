@@ -143,11 +143,88 @@ var tagTests = []test{
 	}},
 }
 
+// taggable creates one resource of every taggable type but key pairs in scope, with tags.
+func taggable(t *testing.T, s playkey.Store, scope playkey.Scope, tags map[string]string) []playkey.ARN {
+	t.Helper()
+	ch := NewChannel(scope)
+	ch.Tags = maps.Clone(tags)
+	key := playkey.NewStreamKey(ch.ARN, ch.CreatedAt)
+	key.Tags = maps.Clone(tags)
+	if err := s.CreateChannel(context.Background(), ch, key); err != nil {
+		t.Fatal(err)
+	}
+	p := NewPolicy(scope)
+	p.Tags = maps.Clone(tags)
+	createPolicy(t, s, p)
+	return []playkey.ARN{ch.ARN, key.ARN, p.ARN}
+}
+
+var resourceTagTests = []test{
+	{"EveryType", func(t *testing.T, s playkey.Store) {
+		ctx := context.Background()
+		arns := taggable(t, s, scopeA, map[string]string{"a": "1"})
+		for _, arn := range arns {
+			checkTags(t, s, arn, map[string]string{"a": "1"})
+			if err := s.TagResource(ctx, arn, map[string]string{"b": "2", "a": "one"}); err != nil {
+				t.Fatalf("TagResource(%s): %v", arn, err)
+			}
+			if err := s.UntagResource(ctx, arn, []string{"b", "absent"}); err != nil {
+				t.Fatalf("UntagResource(%s): %v", arn, err)
+			}
+			checkTags(t, s, arn, map[string]string{"a": "one"})
+
+			want := numberedTags(0, playkey.MaxTags-1)
+			want["a"] = "one"
+			if err := s.TagResource(ctx, arn, numberedTags(0, playkey.MaxTags-1)); err != nil {
+				t.Fatalf("TagResource(%s) up to the limit: %v", arn, err)
+			}
+			wantCode(t, s.TagResource(ctx, arn, map[string]string{"one-too-many": ""}), playkey.ErrValidation, "TagResource beyond the limit")
+			checkTags(t, s, arn, want)
+
+			// The same id in another scope, or under another type, is another resource.
+			for _, other := range []playkey.ARN{
+				{Region: scopeOtherRegion.Region, Account: arn.Account, Type: arn.Type, ID: arn.ID},
+				{Region: arn.Region, Account: scopeOtherAccount.Account, Type: arn.Type, ID: arn.ID},
+				{Region: arn.Region, Account: arn.Account, Type: playkey.TypePlaybackKey, ID: arn.ID},
+			} {
+				_, err := s.Tags(ctx, other)
+				wantCode(t, err, playkey.ErrResourceNotFound, "Tags("+other.String()+")")
+				wantCode(t, s.TagResource(ctx, other, map[string]string{"x": "y"}), playkey.ErrResourceNotFound, "TagResource("+other.String()+")")
+			}
+		}
+		// Resources that go take their tags with them; the channel takes its stream key.
+		if err := s.DeletePlaybackRestrictionPolicy(ctx, arns[2]); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteChannel(ctx, arns[0]); err != nil {
+			t.Fatal(err)
+		}
+		for _, arn := range arns {
+			_, err := s.Tags(ctx, arn)
+			wantCode(t, err, playkey.ErrResourceNotFound, "Tags of a deleted "+arn.Type)
+			wantCode(t, s.TagResource(ctx, arn, map[string]string{"x": "y"}), playkey.ErrResourceNotFound, "TagResource of a deleted "+arn.Type)
+			wantCode(t, s.UntagResource(ctx, arn, []string{"a"}), playkey.ErrResourceNotFound, "UntagResource of a deleted "+arn.Type)
+		}
+	}},
+}
+
 // checkTags checks a resource's tags through every method that returns them.
 func checkTags(t *testing.T, s playkey.Store, arn playkey.ARN, want map[string]string) {
 	t.Helper()
 	if got := tagsOf(t, s, arn); !maps.Equal(got, want) {
 		t.Errorf("Tags(%s) = %v, want %v", arn, got, want)
+	}
+	var stored map[string]string
+	switch arn.Type {
+	case playkey.TypeChannel:
+		stored = getChannel(t, s, arn).Tags
+	case playkey.TypeStreamKey:
+		stored = getKey(t, s, arn).Tags
+	case playkey.TypePlaybackRestrictionPolicy:
+		stored = getPolicy(t, s, arn).Tags
+	}
+	if stored != nil && !maps.Equal(stored, want) {
+		t.Errorf("the %s's own Tags = %v, want %v", arn.Type, stored, want)
 	}
 	if arn.Type != playkey.TypePlaybackKey {
 		return

@@ -3,21 +3,13 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"reflect"
-	"slices"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
 	"github.com/aws/aws-sdk-go-v2/service/ivs/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/playkey/playkey/keypair"
 )
@@ -71,71 +63,6 @@ var keysCommand = &command{
 			{name: "delete", summary: "delete a key pair", run: runKeysDelete},
 		})
 	},
-}
-
-// apiFlags are the flags every API client command shares. With none set, the standard AWS
-// configuration applies (environment, shared config and credentials files), so the same
-// commands work against real IVS.
-type apiFlags struct {
-	endpoint string
-	region   string
-	profile  string
-	output   string
-}
-
-func (f *apiFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.endpoint, "endpoint-url", os.Getenv("PLAYKEY_ENDPOINT_URL"), "API endpoint `URL`, e.g. http://127.0.0.1:8080 (default: $PLAYKEY_ENDPOINT_URL, else AWS's)")
-	fs.StringVar(&f.region, "region", "", "AWS `REGION` (default: from the AWS configuration)")
-	fs.StringVar(&f.profile, "profile", "", "AWS shared-config `PROFILE`")
-	fs.StringVar(&f.output, "output", "text", "output format: text or json")
-}
-
-func (f *apiFlags) client(ctx context.Context) (*ivs.Client, error) {
-	if f.output != "text" && f.output != "json" {
-		return nil, usageErrorf("--output %q: want text or json", f.output)
-	}
-	var opts []func(*config.LoadOptions) error
-	if f.region != "" {
-		opts = append(opts, config.WithRegion(f.region))
-	}
-	if f.profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(f.profile))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: pass --region or set AWS_REGION")
-	}
-	return ivs.NewFromConfig(cfg, func(o *ivs.Options) {
-		if f.endpoint != "" {
-			o.BaseEndpoint = aws.String(f.endpoint)
-		}
-	}), nil
-}
-
-// apiError shortens an SDK error to the service's code and message.
-func apiError(err error) error {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return fmt.Errorf("%s: %s", ae.ErrorCode(), errorMessage(ae))
-	}
-	return err
-}
-
-// errorMessage returns an IVS error's text. The IVS model names its message member
-// exceptionMessage, and the SDK's typed errors keep it in an ExceptionMessage field that
-// ErrorMessage() does not return; every typed error has that field.
-func errorMessage(ae smithy.APIError) string {
-	if v := reflect.ValueOf(ae); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
-		if f := v.Elem().FieldByName("ExceptionMessage"); f.IsValid() && f.Kind() == reflect.Pointer && !f.IsNil() {
-			if msg, ok := f.Elem().Interface().(string); ok && msg != "" {
-				return msg
-			}
-		}
-	}
-	return ae.ErrorMessage()
 }
 
 func runKeysCreate(ctx context.Context, io *stdio, args []string) error {
@@ -299,26 +226,6 @@ func runKeysDelete(ctx context.Context, io *stdio, args []string) error {
 	})
 }
 
-// withARN runs a command that takes the API flags and exactly one ARN.
-func withARN(ctx context.Context, io *stdio, name string, args []string, f func(context.Context, *apiFlags, *ivs.Client, string) error) error {
-	var af apiFlags
-	fs := newFlagSet(io, name, "ARN")
-	af.register(fs)
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		fs.Usage()
-		return usageErrorf("%s takes one ARN", name)
-	}
-	client, err := af.client(ctx)
-	if err != nil {
-		return err
-	}
-	return f(ctx, &af, client, rest[0])
-}
-
 func printKeyPair(io *stdio, output string, kp *types.PlaybackKeyPair) error {
 	if output == "json" {
 		return printJSON(io, map[string]any{"keyPair": kp})
@@ -330,44 +237,4 @@ func printKeyPair(io *stdio, output string, kp *types.PlaybackKeyPair) error {
 		fmt.Fprintf(io.out, "tags:        %s\n", formatTags(kp.Tags))
 	}
 	return nil
-}
-
-func printJSON(io *stdio, v any) error {
-	enc := json.NewEncoder(io.out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-func parseTags(list []string) (map[string]string, error) {
-	if len(list) == 0 {
-		return nil, nil
-	}
-	m := make(map[string]string, len(list))
-	for _, t := range list {
-		k, v, ok := strings.Cut(t, "=")
-		if !ok || k == "" {
-			return nil, usageErrorf("--tag %q: want KEY=VALUE", t)
-		}
-		m[k] = v
-	}
-	return m, nil
-}
-
-func formatTags(tags map[string]string) string {
-	if len(tags) == 0 {
-		return "-"
-	}
-	parts := make([]string, 0, len(tags))
-	for k, v := range tags {
-		parts = append(parts, k+"="+v)
-	}
-	slices.Sort(parts)
-	return strings.Join(parts, ",")
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

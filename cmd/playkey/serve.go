@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,10 @@ type serveConfig struct {
 	anyKey      bool
 	logFormat   string
 	logLevel    string
+	// playbackAddr is where the playback gate listens (a later issue); for now it only
+	// sets the default playbackURL.
+	playbackAddr string
+	playbackURL  string
 }
 
 func runServe(ctx context.Context, io *stdio, args []string) error {
@@ -47,6 +52,8 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	fs.BoolVar(&cfg.anyKey, "insecure-accept-any-key", false, "accept any access key without checking its secret (throwaway CI only); the account is the key id if it is 12 digits")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&cfg.playbackAddr, "playback-addr", "127.0.0.1:8081", "`HOST:PORT` of the playback gate; channels' playbackUrl points at http://HOST:PORT unless --playback-url is set")
+	fs.StringVar(&cfg.playbackURL, "playback-url", "", "public base `URL` of the playback gate for channels' playbackUrl, e.g. https://play.example.com (default: from --playback-addr)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -55,6 +62,10 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 		return usageErrorf("serve takes no arguments, got %q", rest)
 	}
 	logger, err := newLogger(io, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	playbackURL, err := playbackBaseURL(cfg.playbackAddr, cfg.playbackURL)
 	if err != nil {
 		return err
 	}
@@ -73,7 +84,8 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 		return err
 	}
 
-	apiHandler := api.New(api.Config{Store: store, Auth: api.SigV4(verifier), Logger: logger})
+	apiHandler := api.New(api.Config{Store: store, Auth: api.SigV4(verifier), Logger: logger, PlaybackURL: playbackURL})
+	logger.Info("channel playback URLs point at the playback gate", "base", playbackURL)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz(store))
 	mux.Handle(console.Prefix, console.Handler())
@@ -122,6 +134,28 @@ func serveUntilDone(ctx context.Context, logger *slog.Logger, srv *http.Server, 
 		return err
 	}
 	return nil
+}
+
+// playbackBaseURL returns the base of channels' playback URLs: --playback-url if set (an
+// absolute http or https URL with a host and nothing after the path), else http://HOST:PORT
+// of --playback-addr, with an unspecified host (0.0.0.0, ::, empty) read as 127.0.0.1.
+func playbackBaseURL(addr, override string) (string, error) {
+	if override != "" {
+		u, err := url.Parse(override)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+			return "", usageErrorf("--playback-url %q: want an http or https URL such as https://play.example.com", override)
+		}
+		return strings.TrimSuffix(override, "/"), nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return "", usageErrorf("--playback-addr %q: want HOST:PORT", addr)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
 }
 
 func healthz(store playkey.Store) http.HandlerFunc {

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ivs"
+	"github.com/aws/aws-sdk-go-v2/service/ivs/types"
+)
+
+var channelsCommand = &command{
+	name:    "channels",
+	summary: "manage channels through the IVS API (playkey or real IVS)",
+	run: func(ctx context.Context, io *stdio, args []string) error {
+		return subcommands(ctx, io, "channels", args, []*command{
+			{name: "create", summary: "create a channel and its stream key", run: runChannelsCreate},
+			{name: "list", summary: "list the channels of the account and region", run: runChannelsList},
+			{name: "get", summary: "show one channel", run: runChannelsGet},
+			{name: "update", summary: "change a channel's settings", run: runChannelsUpdate},
+			{name: "delete", summary: "delete a channel and its stream key", run: runChannelsDelete},
+			{name: "revoke", summary: "revoke a viewer's playback sessions on a channel", run: runChannelsRevoke},
+		})
+	},
+}
+
+// channelFlags are the settings create and update share. Empty strings are unset.
+type channelFlags struct {
+	name, latencyMode, channelType, policy string
+}
+
+func (f *channelFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.name, "name", "", "channel `NAME`")
+	fs.StringVar(&f.latencyMode, "latency-mode", "", "`MODE`: LOW (IVS's default) or NORMAL")
+	fs.StringVar(&f.channelType, "type", "", "channel `TYPE`: BASIC, STANDARD (IVS's default), ADVANCED_SD or ADVANCED_HD")
+	fs.StringVar(&f.policy, "policy", "", "playback restriction policy `ARN`")
+}
+
+func runChannelsCreate(ctx context.Context, io *stdio, args []string) error {
+	var cf channelFlags
+	var private bool
+	var tags stringList
+	af, client, _, err := clientCommand(ctx, io, "channels create", "", args, func(fs *flag.FlagSet) {
+		cf.register(fs)
+		fs.BoolVar(&private, "private", false, "make playback private: viewers need a playback authorization token")
+		fs.Var(&tags, "tag", "`KEY=VALUE` tag (repeatable)")
+	})
+	if err != nil {
+		return err
+	}
+	tagMap, err := parseTags(tags)
+	if err != nil {
+		return err
+	}
+	out, err := client.CreateChannel(ctx, &ivs.CreateChannelInput{
+		Name:                         nonEmpty(cf.name),
+		Authorized:                   private,
+		LatencyMode:                  types.ChannelLatencyMode(cf.latencyMode),
+		Type:                         types.ChannelType(cf.channelType),
+		PlaybackRestrictionPolicyArn: nonEmpty(cf.policy),
+		Tags:                         tagMap,
+	})
+	if err != nil {
+		return apiError(err)
+	}
+	if af.output == "json" {
+		return printJSON(io, map[string]any{"channel": out.Channel, "streamKey": out.StreamKey})
+	}
+	printChannel(io, out.Channel)
+	fmt.Fprintf(io.out, "stream key:    %s\n", aws.ToString(out.StreamKey.Arn))
+	fmt.Fprintf(io.out, "stream value:  %s\n", aws.ToString(out.StreamKey.Value))
+	return nil
+}
+
+func runChannelsList(ctx context.Context, io *stdio, args []string) error {
+	var name, policy string
+	af, client, _, err := clientCommand(ctx, io, "channels list", "", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "only channels with this `NAME`")
+		fs.StringVar(&policy, "policy", "", "only channels with this playback restriction policy `ARN`")
+	})
+	if err != nil {
+		return err
+	}
+	var all []types.ChannelSummary
+	p := ivs.NewListChannelsPaginator(client, &ivs.ListChannelsInput{FilterByName: nonEmpty(name), FilterByPlaybackRestrictionPolicyArn: nonEmpty(policy)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return apiError(err)
+		}
+		all = append(all, page.Channels...)
+	}
+	if af.output == "json" {
+		return printJSON(io, map[string]any{"channels": all})
+	}
+	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ARN\tNAME\tTYPE\tLATENCY\tPRIVATE\tPOLICY\tTAGS")
+	for _, c := range all {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", aws.ToString(c.Arn), orDash(aws.ToString(c.Name)), c.Type, c.LatencyMode,
+			yesNo(c.Authorized), orDash(aws.ToString(c.PlaybackRestrictionPolicyArn)), formatTags(c.Tags))
+	}
+	return tw.Flush()
+}
+
+func runChannelsGet(ctx context.Context, io *stdio, args []string) error {
+	return withARN(ctx, io, "channels get", args, func(ctx context.Context, af *apiFlags, client *ivs.Client, arn string) error {
+		out, err := client.GetChannel(ctx, &ivs.GetChannelInput{Arn: aws.String(arn)})
+		if err != nil {
+			return apiError(err)
+		}
+		return showChannel(io, af.output, out.Channel)
+	})
+}
+
+func runChannelsUpdate(ctx context.Context, io *stdio, args []string) error {
+	var cf channelFlags
+	var private, public, noPolicy bool
+	af, client, rest, err := clientCommand(ctx, io, "channels update", "ARN", args, func(fs *flag.FlagSet) {
+		cf.register(fs)
+		fs.BoolVar(&private, "private", false, "make playback private (playback authorization tokens required)")
+		fs.BoolVar(&public, "public", false, "make playback public")
+		fs.BoolVar(&noPolicy, "no-policy", false, "remove the playback restriction policy")
+	})
+	if err != nil {
+		return err
+	}
+	if private && public {
+		return usageErrorf("--private and --public contradict each other")
+	}
+	if noPolicy && cf.policy != "" {
+		return usageErrorf("--policy and --no-policy contradict each other")
+	}
+	in := &ivs.UpdateChannelInput{
+		Arn:                          aws.String(rest[0]),
+		Name:                         nonEmpty(cf.name),
+		LatencyMode:                  types.ChannelLatencyMode(cf.latencyMode),
+		Type:                         types.ChannelType(cf.channelType),
+		PlaybackRestrictionPolicyArn: nonEmpty(cf.policy),
+		Authorized:                   private,
+	}
+	if noPolicy {
+		in.PlaybackRestrictionPolicyArn = aws.String("")
+	}
+	var opts []func(*ivs.Options)
+	if public {
+		opts = append(opts, sendMembers(map[string]any{"authorized": false}))
+	}
+	out, err := client.UpdateChannel(ctx, in, opts...)
+	if err != nil {
+		return apiError(err)
+	}
+	return showChannel(io, af.output, out.Channel)
+}
+
+func runChannelsDelete(ctx context.Context, io *stdio, args []string) error {
+	return withARN(ctx, io, "channels delete", args, func(ctx context.Context, af *apiFlags, client *ivs.Client, arn string) error {
+		if _, err := client.DeleteChannel(ctx, &ivs.DeleteChannelInput{Arn: aws.String(arn)}); err != nil {
+			return apiError(err)
+		}
+		fmt.Fprintf(io.out, "deleted %s and its stream key\n", arn)
+		return nil
+	})
+}
+
+func runChannelsRevoke(ctx context.Context, io *stdio, args []string) error {
+	var viewer, upTo string
+	_, client, rest, err := clientCommand(ctx, io, "channels revoke", "ARN", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&viewer, "viewer-id", "", "the aws:viewer-id of the sessions to revoke (required)")
+		fs.StringVar(&upTo, "up-to", "0", "revoke the sessions whose aws:viewer-session-version is at most `N`")
+	})
+	if err != nil {
+		return err
+	}
+	if viewer == "" {
+		return usageErrorf("channels revoke needs --viewer-id")
+	}
+	n, err := strconv.ParseInt(upTo, 10, 32)
+	if err != nil || n < 0 {
+		return usageErrorf("--up-to %q: want an integer from 0 to 2147483647", upTo)
+	}
+	if _, err := client.StartViewerSessionRevocation(ctx, &ivs.StartViewerSessionRevocationInput{
+		ChannelArn:                             aws.String(rest[0]),
+		ViewerId:                               aws.String(viewer),
+		ViewerSessionVersionsLessThanOrEqualTo: int32(n),
+	}); err != nil {
+		return apiError(err)
+	}
+	fmt.Fprintf(io.out, "revoked the sessions of viewer %q with versions up to %d on %s\n", viewer, n, rest[0])
+	return nil
+}
+
+// showChannel prints a channel as JSON ({"channel": ...}) or as text.
+func showChannel(io *stdio, output string, c *types.Channel) error {
+	if output == "json" {
+		return printJSON(io, map[string]any{"channel": c})
+	}
+	printChannel(io, c)
+	return nil
+}
+
+func printChannel(io *stdio, c *types.Channel) {
+	fmt.Fprintf(io.out, "arn:           %s\n", aws.ToString(c.Arn))
+	fmt.Fprintf(io.out, "name:          %s\n", orDash(aws.ToString(c.Name)))
+	fmt.Fprintf(io.out, "type:          %s %s\n", c.Type, c.Preset)
+	fmt.Fprintf(io.out, "latency mode:  %s\n", c.LatencyMode)
+	fmt.Fprintf(io.out, "private:       %s\n", yesNo(c.Authorized))
+	fmt.Fprintf(io.out, "policy:        %s\n", orDash(aws.ToString(c.PlaybackRestrictionPolicyArn)))
+	fmt.Fprintf(io.out, "playback URL:  %s\n", aws.ToString(c.PlaybackUrl))
+	fmt.Fprintf(io.out, "ingest:        rtmps://%s:443/app/\n", aws.ToString(c.IngestEndpoint))
+	fmt.Fprintf(io.out, "tags:          %s\n", formatTags(c.Tags))
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
