@@ -62,6 +62,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Message: msg, ExceptionMessage: msg})
 		return
 	case errors.As(err, &pe):
+		if pe.Code == playkey.ErrServiceUnavailable {
+			// The cause (kept in err's chain) is what an operator needs; it holds no secret.
+			s.log.Warn("store unavailable", "method", r.Method, "path", r.URL.EscapedPath(), "err", err)
+		}
 	default:
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.EscapedPath(), "err", err)
 		pe = playkey.Errorf(playkey.ErrInternal, "internal error; the server log has details")

@@ -17,6 +17,7 @@ import (
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/api"
 	"github.com/playkey/playkey/console"
+	"github.com/playkey/playkey/postgres"
 	"github.com/playkey/playkey/sigv4"
 	"github.com/playkey/playkey/sqlite"
 )
@@ -48,7 +49,7 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	fs.StringVar(&cfg.apiAddr, "api-addr", "127.0.0.1:8080", "`HOST:PORT` the IVS API listens on (port 0 picks a free port)")
 	fs.StringVar(&cfg.dataDir, "data", "./playkey-data", "`DIR` holding the embedded database and generated credentials")
 	fs.StringVar(&cfg.credentials, "credentials", "", "AWS shared-credentials `FILE` (aws_access_key_id, aws_secret_access_key, aws_account_id per profile); default: DIR/credentials, created on first run")
-	fs.StringVar(&cfg.storeURL, "store", "", "where state lives: empty for the embedded SQLite database in --data")
+	fs.StringVar(&cfg.storeURL, "store", "", "where state lives: a postgres:// or postgresql:// `URL` for PostgreSQL; empty (or anything else) for the embedded SQLite database in --data")
 	fs.BoolVar(&cfg.anyKey, "insecure-accept-any-key", false, "accept any access key without checking its secret (throwaway CI only); the account is the key id if it is 12 digits")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -173,7 +174,11 @@ func healthz(store playkey.Store) http.HandlerFunc {
 
 func openStore(ctx context.Context, cfg serveConfig) (playkey.Store, error) {
 	if strings.HasPrefix(cfg.storeURL, "postgres://") || strings.HasPrefix(cfg.storeURL, "postgresql://") {
-		return nil, errors.New("--store: PostgreSQL is not supported by this build yet; leave --store empty for the embedded database")
+		s, err := postgres.Open(ctx, cfg.storeURL)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return s, nil
 	}
 	s, err := sqlite.Open(ctx, filepath.Join(cfg.dataDir, "playkey.db"))
 	if err != nil {

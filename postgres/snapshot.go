@@ -1,0 +1,354 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/playkey/playkey"
+)
+
+// Snapshot is everything a store holds, with what identifies each resource (ARNs, creation
+// times, tags, revocation sequence numbers), so that one store can be copied into another
+// without loss. Stores fill it in any order; Diff compares two regardless of order.
+type Snapshot struct {
+	KeyPairs    []*playkey.KeyPair
+	Policies    []*playkey.PlaybackRestrictionPolicy
+	Channels    []*playkey.Channel
+	StreamKeys  []*playkey.StreamKey
+	Revocations []*playkey.Revocation
+	// LastRevocationSeq is the revocation counter: the highest Seq ever handed out, which
+	// may be above every Seq in Revocations when revocations went with their channel.
+	// Pollers may have seen it, so a copy must not hand it out again.
+	LastRevocationSeq int64
+	SingleUses        []SingleUseRecord
+	Secrets           map[string][]byte
+}
+
+// SingleUseRecord is the recorded use of a single-use playback token.
+type SingleUseRecord struct {
+	Scope   playkey.Scope
+	UUID    string
+	Expires time.Time
+}
+
+// Count returns how many items of each kind s holds, in a fixed order, for reports.
+func (s *Snapshot) Count() []KindCount {
+	return []KindCount{
+		{"playback key pairs", len(s.KeyPairs)},
+		{"playback restriction policies", len(s.Policies)},
+		{"channels", len(s.Channels)},
+		{"stream keys", len(s.StreamKeys)},
+		{"viewer revocations", len(s.Revocations)},
+		{"single-use token records", len(s.SingleUses)},
+		{"secrets", len(s.Secrets)},
+	}
+}
+
+// KindCount is a number of items of one kind.
+type KindCount struct {
+	Kind string
+	N    int
+}
+
+// Diff describes how other differs from s, one line per item: first the items both hold
+// that differ, then those only other holds, then those only s holds; at most limit lines
+// (all when limit <= 0). A line names the item and the fields that differ, never their
+// values, which may be secret. Times count to the millisecond, and a nil map or slice
+// equals an empty one. No difference gives no lines.
+func (s *Snapshot) Diff(other *Snapshot, limit int) []string {
+	var differ, onlyOther, onlyS []string
+	a, b := s.canonical(), other.canonical()
+	for _, kind := range slices.Sorted(maps.Keys(a)) {
+		for _, key := range slices.Sorted(maps.Keys(a[kind])) {
+			vb, ok := b[kind][key]
+			if !ok {
+				onlyS = append(onlyS, fmt.Sprintf("%s %s: only in the first", kind, key))
+				continue
+			}
+			var fields []string
+			for _, f := range slices.Sorted(maps.Keys(a[kind][key])) {
+				if a[kind][key][f] != vb[f] {
+					fields = append(fields, f)
+				}
+			}
+			switch len(fields) {
+			case 0:
+			case 1:
+				differ = append(differ, fmt.Sprintf("%s %s: %s differs", kind, key, fields[0]))
+			default:
+				differ = append(differ, fmt.Sprintf("%s %s: %s differ", kind, key, strings.Join(fields, ", ")))
+			}
+		}
+	}
+	for _, kind := range slices.Sorted(maps.Keys(b)) {
+		for _, key := range slices.Sorted(maps.Keys(b[kind])) {
+			if _, ok := a[kind][key]; !ok {
+				onlyOther = append(onlyOther, fmt.Sprintf("%s %s: only in the second", kind, key))
+			}
+		}
+	}
+	out := slices.Concat(differ, onlyOther, onlyS)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// canonical returns every item of s as kind -> identity -> field -> a canonical text of
+// the field's value.
+func (s *Snapshot) canonical() map[string]map[string]map[string]string {
+	m := map[string]map[string]map[string]string{}
+	put := func(kind, key string, v any) {
+		if m[kind] == nil {
+			m[kind] = map[string]map[string]string{}
+		}
+		fields := map[string]string{}
+		rv := reflect.ValueOf(v)
+		if rv.Kind() != reflect.Struct {
+			fields["value"] = fmt.Sprintf("%+v", v)
+		} else {
+			for i := range rv.NumField() {
+				if f := rv.Type().Field(i); f.IsExported() {
+					fields[f.Name] = fmt.Sprintf("%+v", rv.Field(i).Interface())
+				}
+			}
+		}
+		m[kind][key] = fields
+	}
+	for _, k := range s.KeyPairs {
+		c := *k
+		c.Tags, c.CreatedAt = cloneTags(k.Tags), millis(k.CreatedAt)
+		c.PublicKeyDER = append([]byte{}, k.PublicKeyDER...)
+		put("playback key pair", k.ARN.String(), c)
+	}
+	for _, p := range s.Policies {
+		c := clonePolicy(p)
+		c.CreatedAt = millis(p.CreatedAt)
+		put("playback restriction policy", p.ARN.String(), *c)
+	}
+	for _, c := range s.Channels {
+		cc := cloneChannel(c)
+		cc.CreatedAt = millis(c.CreatedAt)
+		put("channel", c.ARN.String(), *cc)
+	}
+	for _, k := range s.StreamKeys {
+		kc := *k
+		kc.Tags, kc.CreatedAt = cloneTags(k.Tags), millis(k.CreatedAt)
+		put("stream key", k.ARN.String(), kc)
+	}
+	for _, r := range s.Revocations {
+		rc := *r
+		rc.UpdatedAt = millis(r.UpdatedAt)
+		put("viewer revocation", r.Channel.String()+" viewer "+r.ViewerID, rc)
+	}
+	put("revocation counter", "viewer_revocations", s.LastRevocationSeq)
+	for _, u := range s.SingleUses {
+		u.Expires = millis(u.Expires)
+		put("single-use token", u.Scope.Account+"/"+u.Scope.Region+"/"+u.UUID, u)
+	}
+	for name, v := range s.Secrets {
+		put("secret", name, fmt.Sprintf("%x", v))
+	}
+	return m
+}
+
+// importTimeout bounds Export and Import, which read or write every row.
+const importTimeout = 10 * time.Minute
+
+// Export returns everything the store holds, read in one transaction so that it is
+// consistent even while nodes write.
+func (s *Store) Export(ctx context.Context) (*Snapshot, error) {
+	var snap *Snapshot
+	err := s.doWithin(ctx, "export", importTimeout, func(ctx context.Context) error {
+		tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		snap, err = export(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+func export(ctx context.Context, q querier) (*Snapshot, error) {
+	var (
+		snap = &Snapshot{Secrets: map[string][]byte{}}
+		err  error
+	)
+	const order = ` ORDER BY account, region, id`
+	if snap.KeyPairs, err = queryAll(ctx, q, scanKeyPair, `SELECT `+keyPairColumns+` FROM playback_key_pairs`+order); err != nil {
+		return nil, err
+	}
+	if snap.Policies, err = queryAll(ctx, q, scanPolicy, `SELECT `+policyColumns+` FROM playback_restriction_policies`+order); err != nil {
+		return nil, err
+	}
+	if snap.Channels, err = queryAll(ctx, q, scanChannel, `SELECT `+channelColumns+` FROM channels`+order); err != nil {
+		return nil, err
+	}
+	if snap.StreamKeys, err = queryAll(ctx, q, scanStreamKey, `SELECT `+streamKeyColumns+` FROM stream_keys`+order); err != nil {
+		return nil, err
+	}
+	if snap.Revocations, err = queryAll(ctx, q, scanRevocation,
+		`SELECT account, region, channel_id, viewer_id, max_version, updated_at, seq FROM viewer_revocations ORDER BY seq`); err != nil {
+		return nil, err
+	}
+	if err := q.QueryRow(ctx, `SELECT value FROM counters WHERE name = 'viewer_revocations'`).Scan(&snap.LastRevocationSeq); err != nil {
+		return nil, err
+	}
+	if snap.SingleUses, err = queryAll(ctx, q, func(row pgx.Row) (SingleUseRecord, error) {
+		var u SingleUseRecord
+		err := row.Scan(&u.Scope.Account, &u.Scope.Region, &u.UUID, &u.Expires)
+		u.Expires = u.Expires.UTC()
+		return u, err
+	}, `SELECT account, region, uuid, expires_at FROM single_use_tokens ORDER BY account, region, uuid`); err != nil {
+		return nil, err
+	}
+	type secret struct {
+		name  string
+		value []byte
+	}
+	secrets, err := queryAll(ctx, q, func(row pgx.Row) (secret, error) {
+		var s secret
+		return s, row.Scan(&s.name, &s.value)
+	}, `SELECT name, value FROM secrets`)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range secrets {
+		snap.Secrets[s.name] = s.value
+	}
+	return snap, nil
+}
+
+// importTables are the tables Import fills, in an order that satisfies foreign keys.
+var importTables = []string{"playback_restriction_policies", "channels", "stream_keys", "playback_key_pairs",
+	"viewer_revocations", "single_use_tokens", "secrets"}
+
+// Import copies snap into the store, in one transaction, preserving every ARN, creation
+// time, tag and revocation sequence number; the revocation counter continues from
+// snap.LastRevocationSeq. It is meant for moving a deployment, and is safe to run again:
+//
+//   - into an empty store, it copies everything and reports copied;
+//   - into a store that holds exactly snap (an earlier Import of it), it changes nothing
+//     and reports !copied;
+//   - into a store that holds anything else, it changes nothing and returns an error
+//     naming the first differences.
+//
+// It locks the tables against writes (reads go on) while it runs, so nodes already
+// serving from the store wait rather than interleave. A snap that breaks the store's rules
+// (more key pairs in a scope than the quota, a duplicate key, a reference to a missing
+// resource) is refused.
+func (s *Store) Import(ctx context.Context, snap *Snapshot) (copied bool, err error) {
+	err = s.doWithin(ctx, "import", importTimeout, func(ctx context.Context) error {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(importTables, ", ")+`, counters IN EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		empty := true
+		for _, t := range importTables {
+			var some bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+t+`)`).Scan(&some); err != nil {
+				return err
+			}
+			empty = empty && !some
+		}
+		if !empty {
+			held, err := export(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if d := snap.Diff(held, 8); len(d) > 0 {
+				return fmt.Errorf("the target already holds data, and not exactly what is being copied; nothing was copied: "+
+					"copy into an empty schema. Differences (first: the copy, second: the target):\n\t%s",
+					strings.Join(d, "\n\t"))
+			}
+			return nil
+		}
+		if err := importAll(ctx, tx, snap); err != nil {
+			return err
+		}
+		copied = true
+		return tx.Commit(ctx)
+	})
+	return copied, err
+}
+
+func importAll(ctx context.Context, tx pgx.Tx, snap *Snapshot) error {
+	fail := func(what fmt.Stringer, err error) error { return fmt.Errorf("%s: %w", what, err) }
+	for _, p := range snap.Policies {
+		if err := insertPolicy(ctx, tx, p); err != nil {
+			return fail(p.ARN, err)
+		}
+	}
+	for _, c := range snap.Channels {
+		if err := insertChannel(ctx, tx, c); err != nil {
+			return fail(c.ARN, err)
+		}
+	}
+	for _, k := range snap.StreamKeys {
+		if err := insertStreamKey(ctx, tx, k); err != nil {
+			return fail(k.ARN, err)
+		}
+	}
+	// Creation order, so that a snapshot over the quota fails on the key pair beyond it.
+	kps := slices.SortedFunc(slices.Values(snap.KeyPairs), func(a, b *playkey.KeyPair) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ARN.String(), b.ARN.String()))
+	})
+	count := map[playkey.Scope]int{}
+	for _, k := range kps {
+		if count[k.ARN.Scope()]++; count[k.ARN.Scope()] > playkey.MaxKeyPairs {
+			return fail(k.ARN, quotaExceeded(playkey.MaxKeyPairs, k.ARN.Region))
+		}
+		if k.ARN.Type != playkey.TypePlaybackKey {
+			return fail(k.ARN, fmt.Errorf("not a playback key ARN"))
+		}
+		if err := insertKeyPair(ctx, tx, k); err != nil {
+			return fail(k.ARN, err)
+		}
+	}
+	last := snap.LastRevocationSeq
+	for _, r := range snap.Revocations {
+		if r.Channel.Type != playkey.TypeChannel {
+			return fail(r.Channel, fmt.Errorf("revocation for viewer %q: not a channel ARN", r.ViewerID))
+		}
+		_, err := tx.Exec(ctx,
+			`INSERT INTO viewer_revocations (account, region, channel_id, viewer_id, max_version, updated_at, seq)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			r.Channel.Account, r.Channel.Region, r.Channel.ID, r.ViewerID, r.MaxVersion, millis(r.UpdatedAt), r.Seq)
+		if err != nil {
+			return fail(r.Channel, fmt.Errorf("revocation for viewer %q: %w", r.ViewerID, err))
+		}
+		last = max(last, r.Seq)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE counters SET value = $1 WHERE name = 'viewer_revocations'`, last); err != nil {
+		return err
+	}
+	for _, u := range snap.SingleUses {
+		if _, err := tx.Exec(ctx, `INSERT INTO single_use_tokens (account, region, uuid, expires_at) VALUES ($1, $2, $3, $4)`,
+			u.Scope.Account, u.Scope.Region, u.UUID, millis(u.Expires)); err != nil {
+			return fmt.Errorf("single-use token %s in %s/%s: %w", u.UUID, u.Scope.Account, u.Scope.Region, err)
+		}
+	}
+	for name, v := range snap.Secrets {
+		if _, err := tx.Exec(ctx, `INSERT INTO secrets (name, value) VALUES ($1, $2)`, name, v); err != nil {
+			return fmt.Errorf("secret %q: %w", name, err)
+		}
+	}
+	return nil
+}
