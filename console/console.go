@@ -1,6 +1,6 @@
 // Package console is playkey's web console: a static single-page application, embedded in
-// the binary, that manages playback keys and debugs playback tokens the way the Amazon IVS
-// console does.
+// the binary, that manages channels and playback keys, revokes viewer sessions and debugs
+// playback tokens the way the Amazon IVS console does.
 //
 // The console is just another API client. It has no server-side part beyond serving its
 // files: the page signs every IVS API call with SigV4 in the browser (WebCrypto), using

@@ -6,20 +6,31 @@ import { sign, uriEncode } from './sigv4.js';
 const CONTENT_TYPE = 'application/json';
 
 // ApiError is a failed call: code is the x-amzn-ErrorType (or a name for a failure
-// before any answer), message the server's text, status the HTTP status (0: no answer).
+// before any answer), message the server's text, status the HTTP status (0: no answer),
+// operation the IVS operation called, when known.
 export class ApiError extends Error {
-  constructor(code, message, status) {
+  constructor(code, message, status, operation = '') {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
+    this.operation = operation;
   }
 }
 
-// What each error means, in words, for the person reading it.
+// What each error means, in words, for the person reading it. A code whose meaning depends
+// on the operation maps operation names to sentences, with a default.
 const meanings = {
-  ServiceQuotaExceededException: 'The quota is reached: a region holds at most 3 playback keys. Delete one before adding another.',
-  ConflictException: 'This public key is already imported in this region.',
+  ServiceQuotaExceededException: {
+    ImportPlaybackKeyPair: 'The quota is reached: a region holds at most 3 playback keys. Delete one before adding another.',
+    CreateStreamKey: 'A channel has one stream key at most. Delete the current one before creating another.',
+    default: 'A quota of this account and region is reached.',
+  },
+  ConflictException: {
+    ImportPlaybackKeyPair: 'This public key is already imported in this region.',
+    DeletePlaybackRestrictionPolicy: 'A channel still uses this playback restriction policy.',
+    default: 'The request conflicts with the current state of the resource.',
+  },
   ValidationException: 'The server refused the input.',
   ResourceNotFoundException: 'It does not exist (any more) in this account and region.',
   AccessDeniedException: 'These credentials are not allowed to do that.',
@@ -35,9 +46,12 @@ const meanings = {
   NetworkError: 'The server could not be reached. Is playkey still running?',
 };
 
-// meaningOf returns a sentence explaining an error code, or ''.
-export function meaningOf(code) {
-  return meanings[code] || '';
+// meaningOf returns a sentence explaining an error code from an operation, or ''.
+export function meaningOf(code, operation = '') {
+  const m = meanings[code];
+  if (!m) return '';
+  if (typeof m === 'string') return m;
+  return m[operation] || m.default;
 }
 
 export class Client {
@@ -48,8 +62,9 @@ export class Client {
   }
 
   // call sends a signed request. path is already percent-encoded; query is a list of
-  // [name, value] pairs; body an object (sent as JSON) or undefined.
-  async call(method, path, { query = [], body } = {}) {
+  // [name, value] pairs; body an object (sent as JSON) or undefined; op the operation's
+  // name, for error messages.
+  async call(method, path, { query = [], body, op = '' } = {}) {
     const payload = body === undefined ? '' : JSON.stringify(body);
     const headers = await sign({
       method,
@@ -74,7 +89,7 @@ export class Client {
         redirect: 'error',
       });
     } catch (e) {
-      throw new ApiError('NetworkError', e.message || String(e), 0);
+      throw new ApiError('NetworkError', e.message || String(e), 0, op);
     }
     const text = await res.text();
     let json = {};
@@ -89,25 +104,31 @@ export class Client {
       // AWS may append ":http://internal.amazon.com/..." to the type.
       const code = (res.headers.get('x-amzn-ErrorType') || '').split(':')[0] || `HTTP ${res.status}`;
       const message = json.message || json.Message || json.exceptionMessage || res.statusText || '';
-      throw new ApiError(code, message, res.status);
+      throw new ApiError(code, message, res.status, op);
     }
     return json;
   }
 
   // operation calls POST /{name} with a JSON body, the form of every IVS operation but tags.
   operation(name, body = {}) {
-    return this.call('POST', '/' + name, { body });
+    return this.call('POST', '/' + name, { body, op: name });
   }
 
-  async listPlaybackKeyPairs() {
+  // listAll calls a paginated List operation until it has every item: key is the list's
+  // member in the answer (e.g. 'channels').
+  async listAll(name, key, body = {}) {
     const all = [];
     let nextToken;
     do {
-      const out = await this.operation('ListPlaybackKeyPairs', nextToken ? { nextToken } : {});
-      all.push(...(out.keyPairs || []));
+      const out = await this.operation(name, nextToken ? { ...body, nextToken } : body);
+      all.push(...(out[key] || []));
       nextToken = out.nextToken;
     } while (nextToken);
     return all;
+  }
+
+  listPlaybackKeyPairs() {
+    return this.listAll('ListPlaybackKeyPairs', 'keyPairs');
   }
 
   async getPlaybackKeyPair(arn) {
@@ -127,20 +148,20 @@ export class Client {
 
   // The tags operations put the whole ARN, '/' included, in one path segment.
   async listTagsForResource(arn) {
-    return (await this.call('GET', '/tags/' + uriEncode(arn))).tags || {};
+    return (await this.call('GET', '/tags/' + uriEncode(arn), { op: 'ListTagsForResource' })).tags || {};
   }
 
   tagResource(arn, tags) {
-    return this.call('POST', '/tags/' + uriEncode(arn), { body: { tags } });
+    return this.call('POST', '/tags/' + uriEncode(arn), { body: { tags }, op: 'TagResource' });
   }
 
   untagResource(arn, tagKeys) {
-    return this.call('DELETE', '/tags/' + uriEncode(arn), { query: tagKeys.map((k) => ['tagKeys', k]) });
+    return this.call('DELETE', '/tags/' + uriEncode(arn), { query: tagKeys.map((k) => ['tagKeys', k]), op: 'UntagResource' });
   }
 
   // verifyPlaybackToken asks the server whether it would accept a token for a channel:
   // {valid, code, reason, claims}. Servers without it answer 404 UnknownOperationException.
   verifyPlaybackToken(token, channelArn) {
-    return this.call('POST', '/playkey/VerifyPlaybackToken', { body: { token, channelArn } });
+    return this.call('POST', '/playkey/VerifyPlaybackToken', { body: { token, channelArn }, op: 'VerifyPlaybackToken' });
   }
 }

@@ -1,5 +1,8 @@
 // The console shell: session, region, navigation and routing. Pages are modules under
 // pages/ exporting render(main, ctx); adding one is a row in `pages` and a nav link.
+// A route is #/{page}[/{segment}...][?{query}]: ctx.path holds the segments after the page
+// name (decoded), ctx.query the query (URLSearchParams), e.g. #/channels/{id} or
+// #/token?channel={ARN}.
 
 import { Client, ApiError } from './api.js';
 import { h, clear, errorAlert, alertBox, field, busy, showIn } from './ui.js';
@@ -23,10 +26,27 @@ export function regionName(code) {
 
 // pages is the route table: #/{name}. A page module exports render(main, ctx).
 const pages = {
+  channels: { title: 'Channels', load: () => import('./pages/channels.js') },
   keys: { title: 'Playback keys', load: () => import('./pages/keys.js') },
   token: { title: 'Token debugger', load: () => import('./pages/token.js') },
-  channels: { title: 'Channels', load: () => import('./pages/channels.js') },
 };
+
+// parseRoute splits a #/... hash into the page name, the path segments after it, and the
+// query. Segments are percent-decoded; a malformed escape leaves the segment as it is.
+export function parseRoute(hash) {
+  const rest = hash.slice(2);
+  const q = rest.indexOf('?');
+  const pathPart = q < 0 ? rest : rest.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? '' : rest.slice(q + 1));
+  const segments = pathPart.split('/').map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  });
+  return { name: segments[0], path: segments.slice(1).filter((s) => s !== ''), query };
+}
 const DEFAULT_PAGE = 'keys';
 
 // The session lives in this tab's sessionStorage only: closing the tab or signing out
@@ -117,7 +137,8 @@ function route(userNavigated = false) {
     return;
   }
   els.identity.textContent = credentials.accessKeyId;
-  const name = hash.slice(2).split('/')[0] || DEFAULT_PAGE;
+  const r = parseRoute(hash);
+  const name = r.name || DEFAULT_PAGE;
   const page = pages[name] || pages[DEFAULT_PAGE];
   const pageName = pages[name] ? name : DEFAULT_PAGE;
   document.title = `${page.title} | playkey console`;
@@ -131,6 +152,12 @@ function route(userNavigated = false) {
     region,
     regionName: regionName(region),
     alive: () => seq === renderSeq,
+    path: pages[name] ? r.path : [],
+    query: pages[name] ? r.query : new URLSearchParams(),
+    // setTitle names the page in the window title once it knows what it shows.
+    setTitle: (title) => {
+      if (seq === renderSeq) document.title = `${title} | playkey console`;
+    },
   };
   page.load().then((mod) => {
     if (!ctx.alive()) return;

@@ -53,7 +53,7 @@ const kindLabel = { info: 'Info', success: 'Success', warning: 'Warning', error:
 // errorAlert shows an error in words: what it means, then the server's code and message.
 export function errorAlert(err, doing = '') {
   const code = err.code || err.name || 'Error';
-  const meaning = err.code ? meaningOf(err.code) : '';
+  const meaning = err.code ? meaningOf(err.code, err.operation) : '';
   const title = doing ? `${doing} failed.` : 'That did not work.';
   return h('div', { class: 'alert alert-error', role: 'alert', 'data-error-code': code },
     h('p', { class: 'alert-title' }, h('span', { class: 'alert-kind' }, 'Error: '), title, meaning ? ' ' + meaning : ''),
@@ -222,4 +222,122 @@ export async function readFile(input, maxBytes = 64 * 1024) {
   if (!file) return null;
   if (file.size > maxBytes) throw new Error(`${file.name} is ${file.size} bytes; a PEM key is a few hundred.`);
   return file.text();
+}
+
+// tagsDialog edits the tags of any resource: it loads them, lets the user change them, and
+// sends the removed keys (UntagResource) and the new or changed ones (TagResource).
+// onSaved runs after the dialog has closed.
+export function tagsDialog({ client, arn, name, onSaved }) {
+  const holder = h('div', { id: 'tags-editor' }, h('p', { class: 'loading', role: 'status' }, 'Loading tags…'));
+  const errors = h('div', { class: 'form-status', id: 'tags-status' });
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'tags-submit', form: 'tags-form', disabled: true }, 'Save changes');
+  const cancel = h('button', { type: 'button', id: 'tags-cancel', onclick: () => dlg.close() }, 'Cancel');
+  const form = h('form', { id: 'tags-form', novalidate: true },
+    h('p', {}, 'Tags of ', h('strong', {}, name), `. A tag is a key and an optional value; a resource has at most ${MAX_TAGS}.`),
+    holder, errors);
+  const dlg = dialogShell({
+    title: 'Manage tags', idPrefix: 'tags-dialog', body: form,
+    footer: h('div', { class: 'footer-buttons' }, cancel, submit),
+  });
+  let before = {};
+  let editor = null;
+  openDialog(dlg, '#tags-cancel');
+  client.listTagsForResource(arn).then((tags) => {
+    before = tags;
+    editor = tagEditor(tags);
+    showIn(holder, editor.el);
+    submit.disabled = false;
+    (editor.el.querySelector('input') || editor.el.querySelector('button'))?.focus();
+  }, (err) => showIn(holder, errorAlert(err, 'Loading the tags')));
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!editor) return;
+    const t = editor.read();
+    if (t.error) {
+      showIn(errors, alertBox('error', t.error));
+      return;
+    }
+    const removed = Object.keys(before).filter((k) => !(k in t.tags));
+    const changed = Object.fromEntries(Object.entries(t.tags).filter(([k, v]) => before[k] !== v));
+    await busy(submit, 'Saving…', async () => {
+      try {
+        if (removed.length) await client.untagResource(arn, removed);
+        if (Object.keys(changed).length) await client.tagResource(arn, changed);
+      } catch (err) {
+        showIn(errors, errorAlert(err, 'Saving the tags'));
+        return;
+      }
+      dlg.close();
+      announce('Tags saved');
+      if (onSaved) onSaved();
+    });
+  });
+}
+
+// copyText puts text on the clipboard and reports whether it could. The Clipboard API
+// needs a focused document; when it refuses, a selected text area and the copy command
+// (in the open dialog, if any, since a modal makes the rest of the page inert) do it.
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // fall through to the copy command
+  }
+  const active = document.activeElement;
+  const ta = h('textarea', { class: 'visually-hidden', readonly: true, tabindex: '-1', 'aria-hidden': 'true' });
+  ta.value = text;
+  (active?.closest('dialog') || document.body).append(ta);
+  ta.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {
+    ok = false;
+  }
+  ta.remove();
+  if (active && typeof active.focus === 'function') active.focus();
+  return ok;
+}
+
+// copyButton is a Copy button for a value (a string, or a function returning one); label
+// names the value for screen readers ("Copy playback URL").
+export function copyButton(value, label, attrs = {}) {
+  const btn = h('button', { type: 'button', class: 'copy-button', 'aria-label': `Copy ${label}`, ...attrs }, 'Copy');
+  let timer = 0;
+  btn.addEventListener('click', async () => {
+    const text = typeof value === 'function' ? value() : value;
+    const ok = await copyText(text);
+    btn.textContent = ok ? 'Copied' : 'Copy failed';
+    btn.dataset.copied = ok ? 'yes' : 'no';
+    announce(ok ? `${label} copied` : `Could not copy the ${label}; select it and copy it by hand`);
+    clearTimeout(timer);
+    timer = setTimeout(() => { btn.textContent = 'Copy'; }, 2500);
+  });
+  return btn;
+}
+
+// copyValue shows a value in monospace with a Copy button beside it.
+export function copyValue(value, label, { id: valueId, copyId } = {}) {
+  return h('div', { class: 'copy-value' },
+    h('span', { class: 'mono copy-text', id: valueId }, value),
+    copyButton(value, label, { id: copyId }));
+}
+
+// secretValue shows a secret masked, with Show/Hide and Copy buttons.
+export function secretValue(value, label, { id: valueId, showId, copyId } = {}) {
+  const masked = () => [h('span', { 'aria-hidden': 'true' }, '•'.repeat(Math.min(24, value.length || 8))),
+    h('span', { class: 'visually-hidden' }, `${label} hidden`)];
+  const text = h('span', { class: 'mono copy-text', id: valueId, 'data-shown': 'no' }, masked());
+  const toggle = h('button', { type: 'button', class: 'show-button', id: showId, 'aria-pressed': 'false', 'aria-label': `Show ${label}` }, 'Show');
+  toggle.addEventListener('click', () => {
+    const show = toggle.getAttribute('aria-pressed') !== 'true';
+    toggle.setAttribute('aria-pressed', String(show));
+    toggle.setAttribute('aria-label', `${show ? 'Hide' : 'Show'} ${label}`);
+    toggle.textContent = show ? 'Hide' : 'Show';
+    text.replaceChildren(...(show ? [value] : masked()));
+    text.dataset.shown = show ? 'yes' : 'no';
+  });
+  return h('div', { class: 'copy-value' }, text, toggle, copyButton(value, label, { id: copyId }));
 }

@@ -5,7 +5,7 @@ import { ApiError } from '../api.js';
 import { encodePEM } from '../pem.js';
 import {
   h, clear, alertBox, errorAlert, showIn, openDialog, dialogShell, announce, field, busy,
-  tagEditor, tagList, download, readFile,
+  tagEditor, tagList, tagsDialog, download, readFile,
 } from '../ui.js';
 
 // QUOTA is the IVS limit of key pairs per account and region; it is not adjustable.
@@ -90,7 +90,7 @@ export function render(main, ctx) {
       h('td', { 'data-label': 'Fingerprint', class: 'key-fingerprint mono' }, kp.fingerprint || ''),
       h('td', { 'data-label': 'Tags', class: 'key-tags' }, tagList(kp.tags)),
       h('td', { 'data-label': 'Actions', class: 'key-actions' },
-        h('button', { type: 'button', class: 'tags-button', 'aria-label': `Manage tags of ${displayName(kp)}`, onclick: () => tagsDialog(kp) }, 'Tags'),
+        h('button', { type: 'button', class: 'tags-button', 'aria-label': `Manage tags of ${displayName(kp)}`, onclick: () => tagsDialogFor(kp) }, 'Tags'),
         h('button', { type: 'button', class: 'delete-button danger', 'aria-label': `Delete ${displayName(kp)}`, onclick: () => deleteDialog(kp) }, 'Delete'))));
     showIn(table, h('table', { class: 'table', id: 'keys' },
       h('caption', { class: 'visually-hidden' }, `Playback keys in ${ctx.regionName}`),
@@ -325,57 +325,18 @@ export function render(main, ctx) {
     openDialog(dlg, '#delete-confirm');
   }
 
-  function tagsDialog(kp) {
-    const holder = h('div', { id: 'tags-editor' }, h('p', { class: 'loading', role: 'status' }, 'Loading tags…'));
-    const errors = h('div', { class: 'form-status', id: 'tags-status' });
-    const submit = h('button', { type: 'submit', class: 'primary', id: 'tags-submit', form: 'tags-form', disabled: true }, 'Save changes');
-    const cancel = h('button', { type: 'button', id: 'tags-cancel', onclick: () => dlg.close() }, 'Cancel');
-    const form = h('form', { id: 'tags-form', novalidate: true },
-      h('p', {}, 'Tags of ', h('strong', {}, displayName(kp)), '. A tag is a key and an optional value; a resource has at most 50.'),
-      holder, errors);
-    const dlg = dialogShell({
-      title: 'Manage tags', idPrefix: 'tags-dialog', body: form,
-      footer: h('div', { class: 'footer-buttons' }, cancel, submit),
-    });
-    let before = {};
-    let editor = null;
-    openDialog(dlg, '#tags-cancel');
-    client.listTagsForResource(kp.arn).then((tags) => {
-      before = tags;
-      editor = tagEditor(tags);
-      showIn(holder, editor.el);
-      submit.disabled = false;
-      (editor.el.querySelector('input') || editor.el.querySelector('button'))?.focus();
-    }, (err) => showIn(holder, errorAlert(err, 'Loading the tags')));
-
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      if (!editor) return;
-      const t = editor.read();
-      if (t.error) {
-        showIn(errors, alertBox('error', t.error));
-        return;
-      }
-      const removed = Object.keys(before).filter((k) => !(k in t.tags));
-      const changed = Object.fromEntries(Object.entries(t.tags).filter(([k, v]) => before[k] !== v));
-      await busy(submit, 'Saving…', async () => {
-        try {
-          if (removed.length) await client.untagResource(kp.arn, removed);
-          if (Object.keys(changed).length) await client.tagResource(kp.arn, changed);
-        } catch (err) {
-          showIn(errors, errorAlert(err, 'Saving the tags'));
-          return;
-        }
-        dlg.close();
+  function tagsDialogFor(kp) {
+    tagsDialog({
+      client, arn: kp.arn, name: displayName(kp),
+      onSaved: () => {
         showIn(status, alertBox('success', `Tags of ${displayName(kp)} saved.`));
-        announce('Tags saved');
         // The table is drawn anew; put focus back on this row's Tags button.
         reload().then(() => {
           for (const row of main.querySelectorAll('tr[data-arn]')) {
             if (row.dataset.arn === kp.arn) row.querySelector('.tags-button')?.focus();
           }
         });
-      });
+      },
     });
   }
 

@@ -105,6 +105,16 @@ export function render(main, ctx) {
       h('section', { class: 'container', 'aria-labelledby': 'gen-heading' },
         h('h2', { id: 'gen-heading' }, 'Generate a test token'), genForm)));
 
+  // #/token?channel={ARN}, from a channel's page, fills in the channel for both forms.
+  const presetChannel = ctx.query?.get('channel') || '';
+  if (presetChannel) {
+    channelInput.value = presetChannel;
+    genChannel.value = presetChannel;
+    genForm.prepend(alertBox('info', 'Channel filled in from its page.',
+      h('p', { class: 'mono', id: 'token-preset-channel' }, presetChannel),
+      h('p', {}, 'Paste a private key to sign a test token for it, or paste a token on the left (above on a narrow screen) to check it against this channel.')));
+  }
+
   decodeForm.addEventListener('submit', (e) => {
     e.preventDefault();
     decode();
