@@ -31,6 +31,13 @@
 // ServiceUnavailable; a client that retries an import then gets ConflictException if the
 // first attempt did commit.
 //
+// # Change announcements
+//
+// Triggers announce, with NOTIFY on a channel named for the schema, every committed change to
+// key pairs, channels, playback restriction policies and viewer revocations, from whichever
+// node or code path makes it. Watch delivers them, so that nodes that cache state (the
+// playback gates) drop what changed within milliseconds instead of waiting for it to expire.
+//
 // # Migrations
 //
 // The schema is versioned by embedded migrations that Open applies in one transaction under

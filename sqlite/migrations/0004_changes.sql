@@ -1,0 +1,3 @@
+-- Nothing to do: PostgreSQL's 0004 adds triggers that announce changes to other nodes with
+-- NOTIFY. The embedded database has no such channel; a gate on it polls. The version
+-- exists so that the two stores' schema histories stay in step.
