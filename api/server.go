@@ -137,6 +137,8 @@ func (s *Server) routes() {
 		{"POST /StartViewerSessionRevocation", "StartViewerSessionRevocation", http.StatusOK, s.startViewerSessionRevocation},
 		{"POST /BatchStartViewerSessionRevocation", "BatchStartViewerSessionRevocation", http.StatusOK, s.batchStartViewerSessionRevocation},
 
+		{"POST /playkey/VerifyPlaybackToken", "VerifyPlaybackToken", http.StatusOK, s.verifyPlaybackToken},
+
 		// The SDKs percent-encode the whole ARN, '/' included; ServeMux unescapes each path
 		// segment, and {arn...} also takes an ARN whose '/' was sent bare.
 		{"POST /tags/{arn...}", "TagResource", http.StatusOK, s.tagResource},

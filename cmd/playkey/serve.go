@@ -53,8 +53,10 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	fs.BoolVar(&cfg.anyKey, "insecure-accept-any-key", false, "accept any access key without checking its secret (throwaway CI only); the account is the key id if it is 12 digits")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.StringVar(&cfg.playbackAddr, "playback-addr", "127.0.0.1:8081", "`HOST:PORT` of the playback gate; channels' playbackUrl points at http://HOST:PORT unless --playback-url is set")
+	fs.StringVar(&cfg.playbackAddr, "playback-addr", "127.0.0.1:8081", "`HOST:PORT` of the playback gate, which runs when --origin is set (port 0 picks one); channels' playbackUrl points at http://HOST:PORT unless --playback-url is set")
 	fs.StringVar(&cfg.playbackURL, "playback-url", "", "public base `URL` of the playback gate for channels' playbackUrl, e.g. https://play.example.com (default: from --playback-addr)")
+	var gf gateFlags
+	gf.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -65,6 +67,14 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	logger, err := newLogger(io, cfg.logFormat, cfg.logLevel)
 	if err != nil {
 		return err
+	}
+	gateLn, err := gf.listen(cfg.playbackAddr)
+	if err != nil {
+		return err
+	}
+	if gateLn != nil {
+		defer gateLn.Close()
+		cfg.playbackAddr = gateLn.Addr().String() // the port that port 0 picked
 	}
 	playbackURL, err := playbackBaseURL(cfg.playbackAddr, cfg.playbackURL)
 	if err != nil {
@@ -100,6 +110,11 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	if creds != nil {
 		printCredentials(io, creds, endpoint)
 	}
+	gateRun, err := gf.start(ctx, io, logger, store, gateLn)
+	if err != nil {
+		return err
+	}
+	defer gateRun.stop()
 	fmt.Fprintf(io.out, "playkey console: %s%s\n", endpoint, console.Prefix)
 	// Last, so that a script waiting for this line has everything above it.
 	fmt.Fprintf(io.out, "playkey API listening on %s\n", endpoint)

@@ -30,7 +30,7 @@ var tokenCommand = &command{
 	run: func(ctx context.Context, io *stdio, args []string) error {
 		return subcommands(ctx, io, "token", args, []*command{
 			{name: "sign", summary: "sign a playback token with a private key (offline)", run: runTokenSign},
-			{name: "verify", summary: "check a token against public keys (offline); exit 1 with the reason if rejected", run: runTokenVerify},
+			{name: "verify", summary: "check a token against public keys (offline), or ask a server (--endpoint-url); exit 1 with the reason if rejected", run: runTokenVerify},
 			{name: "inspect", summary: "decode a token without a key, explain every part, list what would reject it", run: runTokenInspect},
 		})
 	},
@@ -153,6 +153,8 @@ func runTokenVerify(ctx context.Context, io *stdio, args []string) error {
 	channel := fs.String("channel-arn", "", "`ARN` of the channel being played (required)")
 	leeway := fs.Duration("leeway", 0, "clock difference to tolerate around exp")
 	at := fs.String("at", "", "check as of `TIME` (RFC 3339) instead of now")
+	var af apiFlags // --endpoint-url: ask a running server instead of reading key files
+	af.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -160,8 +162,21 @@ func runTokenVerify(ctx context.Context, io *stdio, args []string) error {
 	if len(rest) != 1 {
 		return usageErrorf("token verify needs exactly one TOKEN argument (or - to read it from standard input)")
 	}
+	if len(pubFiles) == 0 && af.endpoint != "" {
+		if *at != "" || *leeway != 0 {
+			return usageErrorf("--at and --leeway apply to --public-key checks; the server checks as of its own clock")
+		}
+		if err := checkChannelARN(*channel); err != nil {
+			return err
+		}
+		tok, err := readTokenArg(io, rest[0])
+		if err != nil {
+			return err
+		}
+		return verifyRemote(ctx, io, &af, *channel, tok)
+	}
 	if len(pubFiles) == 0 {
-		return usageErrorf("--public-key is required")
+		return usageErrorf("--public-key FILE or --endpoint-url URL is required")
 	}
 	if len(pubFiles) > token.MaxKeys {
 		return usageErrorf("%d --public-key flags; an account has at most %d playback keys per region", len(pubFiles), token.MaxKeys)

@@ -1,0 +1,440 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ivs"
+
+	"github.com/playkey/playkey/gate"
+	"github.com/playkey/playkey/postgres/pgtest"
+	"github.com/playkey/playkey/token"
+)
+
+// gateNode is a running `playkey gate` process.
+type gateNode struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *syncBuffer
+	done   chan error
+}
+
+// startGate starts `playkey gate` on a free port and waits until it answers.
+func startGate(t *testing.T, extra ...string) *gateNode {
+	t.Helper()
+	args := append([]string{"gate", "--playback-addr", "127.0.0.1:0", "--data", t.TempDir()}, extra...)
+	cmd := exec.Command(playkeyBin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gateNode{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stderr = g.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-g.done
+		}
+	})
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "playkey gate listening on "); ok {
+				urls <- u
+			}
+		}
+		io.Copy(io.Discard, stdout)
+		g.done <- cmd.Wait()
+	}()
+	select {
+	case g.url = <-urls:
+	case err := <-g.done:
+		t.Fatalf("gate exited before it was ready: %v\n%s", err, g.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("gate not ready after 30s:\n%s", g.stderr)
+	}
+	return g
+}
+
+// hlsOrigin is a test HLS origin: every channel has a multivariant playlist with one
+// variant.
+func hlsOrigin(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/index.m3u8"):
+			io.WriteString(w, "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nlow/index.m3u8\n")
+		case strings.HasSuffix(r.URL.Path, "/low/index.m3u8"):
+			io.WriteString(w, "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg0.ts\n")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/{channel}/index.m3u8"
+}
+
+// playKey is a key pair the test signs tokens with.
+type playKey struct {
+	priv *ecdsa.PrivateKey
+	pem  string
+}
+
+func newPlayKey(t *testing.T) playKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return playKey{priv: k, pem: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}
+}
+
+func (k playKey) sign(t *testing.T, c token.Claims) string {
+	t.Helper()
+	if c.Exp == 0 {
+		c.Exp = time.Now().Add(5 * time.Minute).Unix()
+	}
+	tok, err := token.Sign(c, k.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// multiGate is one API node and several gate nodes on one PostgreSQL schema.
+type multiGate struct {
+	api   *ivs.Client
+	gates []*gateNode
+	http  *http.Client
+}
+
+func startMultiGate(t *testing.T, storeURL string, gates int, gateArgs ...string) *multiGate {
+	t.Helper()
+	dir := t.TempDir()
+	credFile, creds := writeCredentials(t, dir, "123456789012")
+	api := startServer(t, filepath.Join(dir, "api"), "--credentials", credFile, "--store", storeURL)
+	m := &multiGate{
+		api:  ivsClient(api.endpoint, creds[0], "us-west-2", nil),
+		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
+	}
+	origin := hlsOrigin(t)
+	for range gates {
+		m.gates = append(m.gates, startGate(t, append([]string{"--store", storeURL, "--origin", origin}, gateArgs...)...))
+	}
+	return m
+}
+
+// play asks a gate to start playback of the channel whose playback URL is given; it
+// returns the status and the gate's refusal code (X-Playkey-Code).
+func (m *multiGate) play(t *testing.T, g *gateNode, playbackURL, tok string) (int, string) {
+	t.Helper()
+	u, err := url.Parse(playbackURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := g.url + u.Path
+	if tok != "" {
+		target += "?token=" + url.QueryEscape(tok)
+	}
+	resp, err := m.http.Get(target)
+	if err != nil {
+		t.Errorf("GET %s: %v", g.url, err)
+		return 0, ""
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("X-Playkey-Code")
+}
+
+// allPlay waits until every gate starts playback, which a gate may refuse for a moment
+// after the key or channel was created (it may have cached their absence), and returns
+// how long that took.
+func (m *multiGate) allPlay(t *testing.T, playbackURL, tok string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for i, g := range m.gates {
+		for {
+			status, code := m.play(t, g, playbackURL, tok)
+			if status == http.StatusOK {
+				break
+			}
+			if time.Since(start) > 20*time.Second {
+				t.Fatalf("gate %d: %d %s 20s after the change, want 200\n%s", i, status, code, g.stderr)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	return time.Since(start)
+}
+
+// propagation returns how long after since every gate refused playback with code: each
+// gate is asked again and again until it does.
+func (m *multiGate) propagation(t *testing.T, since time.Time, playbackURL, tok, code string) time.Duration {
+	t.Helper()
+	const limit = 20 * time.Second
+	took := make([]time.Duration, len(m.gates))
+	var wg sync.WaitGroup
+	for i, g := range m.gates {
+		wg.Go(func() {
+			for {
+				status, got := m.play(t, g, playbackURL, tok)
+				if status == http.StatusForbidden && got == code {
+					took[i] = time.Since(since)
+					return
+				}
+				if status != http.StatusOK {
+					t.Errorf("gate %d: %d %s while waiting for %s", i, status, got, code)
+					return
+				}
+				if time.Since(since) > limit {
+					t.Errorf("gate %d still plays %v after the change", i, limit)
+					return
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	return slices.Max(took)
+}
+
+// TestGatesSingleUse: a single-use token starts playback once across all gate nodes,
+// whatever number of viewers present it to whichever gates at the same moment.
+func TestGatesSingleUse(t *testing.T) {
+	const gates, perGate, tokens = 3, 4, 40
+	_, storeURL := pgtest.Schema(t)
+	m := startMultiGate(t, storeURL, gates)
+	ctx := context.Background()
+	k := newPlayKey(t)
+	if _, err := m.api.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{PublicKeyMaterial: aws.String(k.pem)}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := m.api.CreateChannel(ctx, &ivs.CreateChannelInput{Authorized: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn, playback := aws.ToString(ch.Channel.Arn), aws.ToString(ch.Channel.PlaybackUrl)
+
+	var played, alreadyUsed, other atomic.Int64
+	for i := range tokens {
+		tok := k.sign(t, token.Claims{ChannelARN: arn, SingleUseUUID: fmt.Sprintf("uuid-%d-%s", i, rand.Text())})
+		start := make(chan struct{})
+		var ok atomic.Int64
+		var wg sync.WaitGroup
+		for _, g := range m.gates {
+			for range perGate {
+				wg.Go(func() {
+					<-start
+					switch status, code := m.play(t, g, playback, tok); {
+					case status == http.StatusOK:
+						ok.Add(1)
+						played.Add(1)
+					case status == http.StatusForbidden && code == gate.CodeAlreadyUsed:
+						alreadyUsed.Add(1)
+					default:
+						other.Add(1)
+						t.Errorf("token %d: %d %s", i, status, code)
+					}
+				})
+			}
+		}
+		close(start)
+		wg.Wait()
+		if n := ok.Load(); n != 1 {
+			t.Errorf("single-use token %d started playback %d times on %d gates", i, n, gates)
+		}
+	}
+	t.Logf("%d single-use tokens, each presented %d times at once to %d gates: %d playbacks, %d refused as already used, %d other answers",
+		tokens, gates*perGate, gates, played.Load(), alreadyUsed.Load(), other.Load())
+}
+
+// TestGatesPropagation makes a change through the API node and measures how long every gate
+// node takes to enforce it: a viewer revocation, a key pair deletion, a channel made
+// private. Each is repeated; the result is when the last of the gates refuses.
+func TestGatesPropagation(t *testing.T) {
+	const reps = 8
+	_, storeURL := pgtest.Schema(t)
+	m := startMultiGate(t, storeURL, 3)
+	ctx := context.Background()
+	k := newPlayKey(t)
+	if _, err := m.api.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{PublicKeyMaterial: aws.String(k.pem)}); err != nil {
+		t.Fatal(err)
+	}
+	priv, err := m.api.CreateChannel(ctx, &ivs.CreateChannelInput{Authorized: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn, playback := aws.ToString(priv.Channel.Arn), aws.ToString(priv.Channel.PlaybackUrl)
+
+	results := map[string][]time.Duration{}
+	for rep := range reps {
+		// A viewer's sessions revoked.
+		viewer := fmt.Sprint("viewer-", rep)
+		tok := k.sign(t, token.Claims{ChannelARN: arn, ViewerID: viewer, ViewerSessionVersion: 1})
+		m.allPlay(t, playback, tok)
+		if _, err := m.api.StartViewerSessionRevocation(ctx, &ivs.StartViewerSessionRevocationInput{
+			ChannelArn: aws.String(arn), ViewerId: aws.String(viewer), ViewerSessionVersionsLessThanOrEqualTo: 1}); err != nil {
+			t.Fatal(err)
+		}
+		results["viewer revocation"] = append(results["viewer revocation"], m.propagation(t, time.Now(), playback, tok, gate.CodeRevoked))
+
+		// A key pair deleted.
+		k2 := newPlayKey(t)
+		imp, err := m.api.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{PublicKeyMaterial: aws.String(k2.pem)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok = k2.sign(t, token.Claims{ChannelARN: arn})
+		m.allPlay(t, playback, tok)
+		if _, err := m.api.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: imp.KeyPair.Arn}); err != nil {
+			t.Fatal(err)
+		}
+		results["key pair deletion"] = append(results["key pair deletion"], m.propagation(t, time.Now(), playback, tok, string(token.UnknownKey)))
+
+		// A public channel made private.
+		pub, err := m.api.CreateChannel(ctx, &ivs.CreateChannelInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.allPlay(t, aws.ToString(pub.Channel.PlaybackUrl), "")
+		if _, err := m.api.UpdateChannel(ctx, &ivs.UpdateChannelInput{Arn: pub.Channel.Arn, Authorized: true}); err != nil {
+			t.Fatal(err)
+		}
+		results["channel made private"] = append(results["channel made private"], m.propagation(t, time.Now(), aws.ToString(pub.Channel.PlaybackUrl), "", gate.CodeMissingToken))
+	}
+	var all []time.Duration
+	for _, what := range []string{"viewer revocation", "key pair deletion", "channel made private"} {
+		d := results[what]
+		all = append(all, d...)
+		slices.Sort(d)
+		t.Logf("%-21s enforced by all %d gates: p50 %v, max %v (%d repetitions)", what+":", len(m.gates),
+			d[len(d)/2].Round(time.Millisecond), d[len(d)-1].Round(time.Millisecond), len(d))
+	}
+	slices.Sort(all)
+	t.Logf("all changes: p50 %v, max %v", all[len(all)/2].Round(time.Millisecond), all[len(all)-1].Round(time.Millisecond))
+	// The gates' own expiry and polling (1s) bound this too, and alone would make it about
+	// a second every time: only the database's announcements make every change this fast.
+	if worst := all[len(all)-1]; worst > propagationBound {
+		t.Errorf("a change took %v to reach every gate, more than %v: are the gates hearing the database's announcements?", worst, propagationBound)
+	}
+}
+
+// propagationBound is the most a change may take to reach every gate in
+// TestGatesPropagation, with room for a loaded machine: measured, it takes a few
+// milliseconds.
+const propagationBound = 500 * time.Millisecond
+
+// TestGatesStoreOutage stops the PostgreSQL that an API node and two gate nodes share.
+// While it is away, no gate admits a single-use token (that needs a record only the
+// database can keep): each answers 503, at once. Tokens of keys the gates already know are
+// admitted for as long as the gates trust what they have cached, which the test measures;
+// after that the gates answer 503 too, never a 500 and never after hanging. When the
+// database is back, the same gate processes admit tokens again by themselves.
+func TestGatesStoreOutage(t *testing.T) {
+	const storeTimeout, staleAfter = time.Second, 3 * time.Second
+	pg := startPrivatePostgres(t)
+	m := startMultiGate(t, pg.URL("playkey_timeout", storeTimeout.String()), 2, "--stale-after", staleAfter.String())
+	ctx := context.Background()
+	k := newPlayKey(t)
+	if _, err := m.api.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{PublicKeyMaterial: aws.String(k.pem)}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := m.api.CreateChannel(ctx, &ivs.CreateChannelInput{Authorized: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn, playback := aws.ToString(ch.Channel.Arn), aws.ToString(ch.Channel.PlaybackUrl)
+	plain := k.sign(t, token.Claims{ChannelARN: arn})
+	m.allPlay(t, playback, plain)
+
+	pg.stop()
+	down := time.Now()
+	var (
+		mu          sync.Mutex
+		admitted    = make([]time.Duration, len(m.gates)) // how long each gate admitted the plain token
+		slowest     time.Duration
+		singleTried int
+	)
+	var wg sync.WaitGroup
+	for i, g := range m.gates {
+		wg.Go(func() {
+			for time.Since(down) < 6*time.Second {
+				single := k.sign(t, token.Claims{ChannelARN: arn, SingleUseUUID: rand.Text()})
+				for _, tok := range []string{plain, single} {
+					start := time.Now()
+					status, code := m.play(t, g, playback, tok)
+					took := time.Since(start)
+					mu.Lock()
+					slowest = max(slowest, took)
+					if tok == single {
+						singleTried++
+					}
+					mu.Unlock()
+					switch {
+					case status == http.StatusOK && tok == plain:
+						admitted[i] = time.Since(down)
+					case status == http.StatusServiceUnavailable && code == gate.CodeUnavailable:
+					default:
+						t.Errorf("gate %d, database down for %v, %s token: %d %s, want 503 %s",
+							i, time.Since(down).Round(time.Millisecond), map[bool]string{true: "single-use", false: "plain"}[tok == single],
+							status, code, gate.CodeUnavailable)
+						return
+					}
+					if took > storeTimeout+time.Second {
+						t.Errorf("gate %d took %v to answer with the database down", i, took)
+					}
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("database down: %d single-use tokens tried, none admitted; the gates admitted known tokens for %v after the database stopped (--stale-after %v); the slowest answer took %v",
+		singleTried, admitted, staleAfter, slowest.Round(time.Millisecond))
+	for i, d := range admitted {
+		// The window runs from the gate's last read of the keys, up to a second (the cache's
+		// refresh) before the database stopped.
+		if d < staleAfter-time.Second-200*time.Millisecond || d > staleAfter+500*time.Millisecond {
+			t.Errorf("gate %d admitted known tokens for %v after the database stopped, want about %v", i, d, staleAfter)
+		}
+	}
+
+	pg.start()
+	took := m.allPlay(t, playback, plain)
+	t.Logf("database back: every gate admitted tokens again after %v, without a restart", took.Round(time.Millisecond))
+	single := k.sign(t, token.Claims{ChannelARN: arn, SingleUseUUID: rand.Text()})
+	if status, code := m.play(t, m.gates[0], playback, single); status != http.StatusOK {
+		t.Errorf("a single-use token after the outage: %d %s", status, code)
+	}
+	if status, code := m.play(t, m.gates[1], playback, single); status != http.StatusForbidden || code != gate.CodeAlreadyUsed {
+		t.Errorf("the same single-use token on another gate: %d %s, want 403 %s", status, code, gate.CodeAlreadyUsed)
+	}
+}

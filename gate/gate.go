@@ -1,0 +1,449 @@
+package gate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/token"
+)
+
+// SecretName is the name of the State secret that keys session MACs. Every gate node on
+// one store shares it, so a session started on one node plays on all of them.
+const SecretName = "gate-session"
+
+// Config configures a Gate. State and Origin are required; every other field has a default.
+type Config struct {
+	// State is the store, seen through the narrow interface the gate needs.
+	State State
+	// Origin is the URL of a channel's multivariant playlist on the operator's HLS origin,
+	// with {region}, {account} and {channel} placeholders, for example
+	// http://127.0.0.1:8888/{channel}/index.m3u8. Every URI a playlist names must resolve
+	// into that playlist's directory on the same scheme, host and port.
+	Origin string
+	// Logger receives one line per request (no token, no session credential) and errors;
+	// nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Leeway is the clock difference tolerated around a token's exp.
+	Leeway time.Duration
+	// SessionLifetime is how long a session plays after its token was accepted: exp is
+	// checked when playback starts, not during it. Default 24h.
+	SessionLifetime time.Duration
+	// CountryHeader names the request header, set by a trusted proxy or CDN, that holds the
+	// viewer's ISO 3166-1 alpha-2 country (CloudFront-Viewer-Country, CF-IPCountry...).
+	// Without it, a public channel whose policy restricts countries refuses everyone.
+	CountryHeader string
+	// ClientIPHeader names the header, set by a trusted proxy, that holds the client's
+	// address (X-Real-IP, X-Forwarded-For); empty means the connection's peer. It only
+	// keys the failed-verification limiter.
+	ClientIPHeader string
+	// StateRefresh is how long keys and channels are cached. Default 1s.
+	StateRefresh time.Duration
+	// RevocationPoll is how often revocations are read. Default 1s.
+	RevocationPoll time.Duration
+	// RevocationStaleAfter is how long the gate serves viewer sessions without a
+	// successful revocation read before it refuses them with 503. Default 15s.
+	RevocationStaleAfter time.Duration
+	// ConnectTimeout, HeaderTimeout and IdleTimeout bound origin requests: connecting,
+	// waiting for the response header, and waiting for the next bytes of a body.
+	// Defaults 5s, 10s and 30s.
+	ConnectTimeout, HeaderTimeout, IdleTimeout time.Duration
+	// Transport reaches the origin; nil means a transport with the timeouts above.
+	Transport http.RoundTripper
+	// MaxPlaylistBytes caps a playlist read from the origin. Default 4 MiB.
+	MaxPlaylistBytes int64
+	// FailureRate and FailureBurst shape each client address's bucket of failed token
+	// verifications. Defaults 1 per second and 20.
+	FailureRate  float64
+	FailureBurst int
+	// BadTokenTTL is how long a rejected token is remembered. Default 1 minute.
+	BadTokenTTL time.Duration
+}
+
+// Gate is the playback data plane, an http.Handler. Close stops its background work.
+type Gate struct {
+	cfg      Config
+	state    State
+	log      *slog.Logger
+	now      func() time.Time
+	origin   originTemplate
+	sign     signer
+	verifier token.Verifier
+	keys     *ttlCache[playkey.Scope, keySet]
+	channels *ttlCache[playkey.ARN, channelResult]
+	revs     revocations
+	tokens   *tokenCache
+	limit    *limiter
+	client   *http.Client
+	mux      *http.ServeMux
+	m        counters
+
+	stop context.CancelFunc
+	done chan struct{}
+	wake chan struct{} // a revocation was announced: poll now
+}
+
+type channelResult struct {
+	ch    Channel
+	found bool
+}
+
+// New checks cfg, reads the session secret and every revocation, and starts polling for
+// new revocations. It fails if the state cannot be read.
+func New(ctx context.Context, cfg Config) (*Gate, error) {
+	if cfg.State == nil {
+		return nil, errors.New("gate: no State")
+	}
+	origin, err := parseOriginTemplate(cfg.Origin)
+	if err != nil {
+		return nil, fmt.Errorf("gate: %w", err)
+	}
+	setDefaults(&cfg)
+	key, err := cfg.State.Secret(ctx, SecretName)
+	if err != nil {
+		return nil, fmt.Errorf("gate: session secret: %w", err)
+	}
+	g := &Gate{
+		cfg:      cfg,
+		state:    cfg.State,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		origin:   origin,
+		sign:     signer{key: slices.Clone(key)},
+		verifier: token.Verifier{Leeway: cfg.Leeway},
+		revs:     revocations{max: make(map[revocationKey]int64)},
+		tokens:   newTokenCache(),
+		limit:    newLimiter(cfg.FailureRate, cfg.FailureBurst),
+		mux:      http.NewServeMux(),
+		done:     make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+	}
+	g.keys = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchKeys)
+	g.channels = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchChannel)
+	g.client = &http.Client{
+		Transport: cfg.Transport,
+		// A redirect could lead anywhere; the origin's directory is the only place served.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	if g.client.Transport == nil {
+		g.client.Transport = newTransport(cfg)
+	}
+	if err := g.revs.poll(ctx, g.state, g.now()); err != nil {
+		return nil, fmt.Errorf("gate: %w", err)
+	}
+	g.routes()
+	pollCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	g.stop = stop
+	go g.pollRevocations(pollCtx)
+	return g, nil
+}
+
+func setDefaults(c *Config) {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.SessionLifetime, 24*time.Hour)
+	def(&c.StateRefresh, time.Second)
+	def(&c.RevocationPoll, time.Second)
+	def(&c.RevocationStaleAfter, 15*time.Second)
+	def(&c.ConnectTimeout, 5*time.Second)
+	def(&c.HeaderTimeout, 10*time.Second)
+	def(&c.IdleTimeout, 30*time.Second)
+	def(&c.BadTokenTTL, time.Minute)
+	if c.MaxPlaylistBytes <= 0 {
+		c.MaxPlaylistBytes = 4 << 20
+	}
+	if c.FailureRate <= 0 {
+		c.FailureRate = 1
+	}
+	if c.FailureBurst <= 0 {
+		c.FailureBurst = 20
+	}
+}
+
+func newTransport(cfg Config) *http.Transport {
+	d := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		DialContext:           d.DialContext,
+		TLSHandshakeTimeout:   cfg.ConnectTimeout,
+		ResponseHeaderTimeout: cfg.HeaderTimeout,
+		MaxIdleConns:          4096,
+		MaxIdleConnsPerHost:   1024,
+		IdleConnTimeout:       90 * time.Second,
+		// Segments pass through as the origin sends them; asking for gzip would change
+		// their length and break ranges.
+		DisableCompression: true,
+		ForceAttemptHTTP2:  true,
+	}
+}
+
+// Close stops polling for revocations. Requests in flight are not affected.
+func (g *Gate) Close() error {
+	g.stop()
+	<-g.done
+	return nil
+}
+
+func (g *Gate) pollRevocations(ctx context.Context) {
+	defer close(g.done)
+	t := time.NewTicker(g.cfg.RevocationPoll)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-g.wake:
+		}
+		pctx, cancel := context.WithTimeout(ctx, stateTimeout)
+		err := g.revs.poll(pctx, g.state, g.now())
+		cancel()
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			g.log.Error("gate: cannot read revocations; viewer sessions will be refused if this lasts", "err", err, "stale_after", g.cfg.RevocationStaleAfter)
+			failing = true
+		case err == nil && failing:
+			g.log.Info("gate: reading revocations again")
+			failing = false
+		}
+	}
+}
+
+// A store that announces changes as they commit (PostgreSQL's NOTIFY) can tell the gate,
+// which then forgets what it cached at once instead of when the cache expires. The caches'
+// own expiry still bounds propagation when announcements are lost.
+
+// KeysChanged forgets the cached playback keys of scope.
+func (g *Gate) KeysChanged(scope playkey.Scope) { g.keys.drop(scope) }
+
+// ChannelChanged forgets what the gate cached of the channel arn.
+func (g *Gate) ChannelChanged(arn playkey.ARN) { g.channels.drop(arn) }
+
+// PoliciesChanged forgets every cached channel, since any of them may use a changed policy.
+func (g *Gate) PoliciesChanged() { g.channels.dropAll() }
+
+// RevocationsChanged reads the new revocations now rather than at the next poll.
+func (g *Gate) RevocationsChanged() {
+	select {
+	case g.wake <- struct{}{}:
+	default: // a poll is already due
+	}
+}
+
+// AllChanged forgets every cached key and channel and reads the revocations now.
+func (g *Gate) AllChanged() {
+	g.keys.dropAll()
+	g.channels.dropAll()
+	g.RevocationsChanged()
+}
+
+func (g *Gate) fetchKeys(ctx context.Context, scope playkey.Scope) (keySet, error) {
+	keys, err := g.state.PublicKeys(ctx, scope)
+	if err != nil {
+		return keySet{}, err
+	}
+	if len(keys) > token.MaxKeys {
+		return keySet{}, fmt.Errorf("%v has %d playback keys; at most %d are allowed", scope, len(keys), token.MaxKeys)
+	}
+	// The generation identifies the set by its ARNs: a deleted and re-imported key gets a
+	// new ARN, so any change gives a new generation.
+	arns := make([]string, len(keys))
+	for i, k := range keys {
+		arns[i] = k.ARN
+	}
+	slices.Sort(arns)
+	h := fnv.New64a()
+	for _, a := range arns {
+		h.Write([]byte(a))
+		h.Write([]byte{0})
+	}
+	return keySet{keys: keys, gen: h.Sum64()}, nil
+}
+
+func (g *Gate) fetchChannel(ctx context.Context, arn playkey.ARN) (channelResult, error) {
+	ch, err := g.state.Channel(ctx, arn)
+	if playkey.IsCode(err, playkey.ErrResourceNotFound) {
+		return channelResult{}, nil
+	}
+	if err != nil {
+		return channelResult{}, err
+	}
+	return channelResult{ch: ch, found: true}, nil
+}
+
+// Metrics are counters since the gate started.
+type Metrics struct {
+	Requests uint64 // every request
+	Sessions uint64 // sessions started: multivariant playlists served
+	// Verifications counts token signature checks: each costs up to one ECDSA P-384
+	// verification per key of the account and region.
+	Verifications uint64
+	CachedTokens  uint64 // tokens accepted from the verified-token cache
+	Refused       uint64 // 401, 403 and 404 answers of the gate itself
+	RateLimited   uint64 // 429 answers
+	OriginErrors  uint64 // 502 and 504 answers
+}
+
+type counters struct {
+	requests, sessions, verifications, cachedTokens, refused, rateLimited, originErrors atomic.Uint64
+}
+
+// Metrics returns the gate's counters.
+func (g *Gate) Metrics() Metrics {
+	return Metrics{
+		Requests:      g.m.requests.Load(),
+		Sessions:      g.m.sessions.Load(),
+		Verifications: g.m.verifications.Load(),
+		CachedTokens:  g.m.cachedTokens.Load(),
+		Refused:       g.m.refused.Load(),
+		RateLimited:   g.m.rateLimited.Load(),
+		OriginErrors:  g.m.originErrors.Load(),
+	}
+}
+
+func (g *Gate) routes() {
+	g.mux.HandleFunc("GET /healthz", g.serveHealth)
+	g.mux.HandleFunc("GET /api/video/v1/{playback}", g.serveMultivariant)
+	g.mux.HandleFunc("GET /api/video/v1/s/{cred}/{rest...}", g.serveSession)
+	g.mux.HandleFunc("OPTIONS /api/video/v1/", g.servePreflight)
+	g.mux.HandleFunc("GET /_playkey/auth", g.serveAuth)
+	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		g.fail(w, r, &failure{status: http.StatusNotFound, code: "not_found", reason: "nothing is served at this path"})
+	})
+}
+
+// ServeHTTP serves the gate's routes and logs one line per request.
+func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := g.now()
+	g.m.requests.Add(1)
+	info := &requestInfo{}
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+	defer func() {
+		v := recover()
+		switch {
+		case v == http.ErrAbortHandler: // a stream cut short: logged, then re-raised below
+			info.code = "aborted"
+		case v != nil:
+			g.log.Error("gate: panic serving request", "panic", v, "path", redactPath(r.URL.Path))
+			if !rec.wrote {
+				g.fail(rec, r, &failure{status: http.StatusInternalServerError, code: "internal", reason: "internal error; the gate's log has details"})
+			}
+		}
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("path", redactPath(r.URL.Path)),
+			slog.Int("status", rec.status),
+			slog.Int64("bytes", rec.bytes),
+			slog.Duration("latency", g.now().Sub(start).Round(time.Microsecond)),
+		}
+		if info.session != "" {
+			attrs = append(attrs, slog.String("session", info.session))
+		}
+		if info.token != "" {
+			attrs = append(attrs, slog.String("token", info.token))
+		}
+		if info.code != "" {
+			attrs = append(attrs, slog.String("code", info.code))
+		}
+		g.log.LogAttrs(r.Context(), slog.LevelInfo, "playback", attrs...)
+		if v == http.ErrAbortHandler {
+			panic(v) // net/http closes the connection without logging
+		}
+	}()
+	g.mux.ServeHTTP(rec, r)
+}
+
+func (g *Gate) serveHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !g.revs.fresh(g.now(), g.cfg.RevocationStaleAfter) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("revocations not read recently\n"))
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+type requestInfoKey struct{}
+
+// requestInfo carries what the access log needs from the handlers.
+type requestInfo struct {
+	session string // session id, hex
+	token   string // short hash of the token
+	code    string // why the request was refused
+}
+
+func infoOf(r *http.Request) *requestInfo {
+	if i, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		return i
+	}
+	return &requestInfo{}
+}
+
+// recorder remembers the status and size for the access log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes, deadlines).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// shortHash names a token in logs: the first 12 hex digits of its SHA-256.
+func shortHash(h tokenHash) string { return hex.EncodeToString(h[:6]) }
+
+func hashToken(tok string) tokenHash { return sha256.Sum256([]byte(tok)) }
+
+// redactPath hides a session credential, which is a bearer secret, from logs.
+func redactPath(p string) string {
+	const prefix = "/api/video/v1/s/"
+	rest, ok := strings.CutPrefix(p, prefix)
+	if !ok {
+		return p
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return prefix + "…" + rest[i:]
+	}
+	return prefix + "…"
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}

@@ -1,0 +1,196 @@
+package gate
+
+import (
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/playkey/playkey/token"
+)
+
+// tokenHash identifies a token in the caches and in logs; the token itself is never kept
+// beyond the request, nor logged.
+type tokenHash [32]byte
+
+// goodToken is a verified token, remembered until it expires.
+type goodToken struct {
+	claims *token.Claims
+	keyARN string
+}
+
+// badToken is a rejected token, remembered briefly.
+type badToken struct {
+	code    string
+	reason  string
+	status  int
+	until   time.Time
+	keyGen  uint64 // for unknown_key: the key set it failed against
+	channel string // the channel it was presented for
+}
+
+// tokenCache remembers verification results. Entries are dropped when they expire and,
+// when the cache is full, arbitrarily: a dropped entry only costs a verification.
+type tokenCache struct {
+	mu   sync.Mutex
+	good map[tokenHash]goodToken
+	bad  map[tokenHash]badToken
+}
+
+func newTokenCache() *tokenCache {
+	return &tokenCache{good: make(map[tokenHash]goodToken), bad: make(map[tokenHash]badToken)}
+}
+
+func (c *tokenCache) getGood(h tokenHash) (goodToken, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g, ok := c.good[h]
+	return g, ok
+}
+
+func (c *tokenCache) putGood(h tokenHash, g goodToken, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	makeRoom(c.good, func(v goodToken) bool { return v.claims.ExpiresAt().Before(now) })
+	c.good[h] = g
+}
+
+func (c *tokenCache) dropGood(h tokenHash) {
+	c.mu.Lock()
+	delete(c.good, h)
+	c.mu.Unlock()
+}
+
+func (c *tokenCache) getBad(h tokenHash, now time.Time) (badToken, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.bad[h]
+	if ok && !now.Before(b.until) {
+		delete(c.bad, h)
+		return badToken{}, false
+	}
+	return b, ok
+}
+
+func (c *tokenCache) putBad(h tokenHash, b badToken, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	makeRoom(c.bad, func(v badToken) bool { return !now.Before(v.until) })
+	c.bad[h] = b
+}
+
+// makeRoom keeps a full cache map under maxCacheEntries: it drops the expired entries, and
+// arbitrary ones while it is still full.
+func makeRoom[V any](m map[tokenHash]V, expired func(V) bool) {
+	if len(m) < maxCacheEntries {
+		return
+	}
+	for k, v := range m {
+		if expired(v) || len(m) >= maxCacheEntries {
+			delete(m, k)
+		}
+	}
+}
+
+// limiter is a token bucket of failed verifications per client address: each failure takes
+// a token, tokens come back at rate per second up to burst, and an address with an empty
+// bucket is refused before any verification work.
+type limiter struct {
+	rate  float64
+	burst float64
+
+	mu      sync.Mutex
+	buckets map[netip.Prefix]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newLimiter(rate float64, burst int) *limiter {
+	return &limiter{rate: rate, burst: float64(burst), buckets: make(map[netip.Prefix]*bucket)}
+}
+
+// reserve takes a token for addr before a verification. It returns false and how long
+// until a token is back when the bucket is empty.
+func (l *limiter) reserve(addr netip.Prefix, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[addr]
+	if b == nil {
+		if len(l.buckets) >= maxCacheEntries {
+			l.sweepLocked(now)
+			if len(l.buckets) >= maxCacheEntries {
+				// Too many addresses failing at once: refuse new ones rather than grow.
+				return false, time.Second
+			}
+		}
+		b = &bucket{tokens: l.burst, at: now}
+		l.buckets[addr] = b
+	}
+	b.tokens = min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.rate)
+	b.at = now
+	if b.tokens < 1 {
+		wait := time.Duration(math.Ceil((1 - b.tokens) / l.rate * float64(time.Second)))
+		return false, wait
+	}
+	b.tokens--
+	return true, 0
+}
+
+// refund gives back the token of a verification that succeeded.
+func (l *limiter) refund(addr netip.Prefix) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.buckets[addr]; b != nil {
+		b.tokens = min(l.burst, b.tokens+1)
+	}
+}
+
+// sweepLocked forgets buckets that have refilled.
+func (l *limiter) sweepLocked(now time.Time) {
+	for k, b := range l.buckets {
+		if b.tokens+now.Sub(b.at).Seconds()*l.rate >= l.burst {
+			delete(l.buckets, k)
+		}
+	}
+}
+
+// clientAddr returns the address the limiter counts a request against: the connection's
+// peer, or, when header is set, the address a trusted proxy put in it (for
+// X-Forwarded-For, the last one: the address the proxy itself saw). IPv6 addresses count
+// per /64, which one client usually holds whole.
+func clientAddr(r *http.Request, header string) netip.Prefix {
+	s := ""
+	if header != "" {
+		if v := r.Header.Values(header); len(v) > 0 {
+			last := v[len(v)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			s = strings.TrimSpace(last)
+		}
+	}
+	if s == "" {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		s = host
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{} // one shared bucket for what cannot be parsed
+	}
+	a = a.Unmap()
+	bits := 32
+	if a.Is6() {
+		bits = 64
+	}
+	p, _ := a.Prefix(bits)
+	return p
+}

@@ -1,0 +1,263 @@
+package gate
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/playkey/playkey"
+)
+
+// State is what the gate reads from (and, for single use, writes to) playkey's store. It is
+// defined here, by its consumer, so that the gate depends on nothing wider; cmd/playkey
+// adapts a playkey.Store to it. Every method is safe for concurrent use. An error that is
+// not ResourceNotFound from Channel is an outage: the gate answers 503 rather than guess.
+type State interface {
+	// PublicKeys returns the playback public keys of an account and region (at most
+	// token.MaxKeys, each ECDSA P-384), in any order.
+	PublicKeys(ctx context.Context, scope playkey.Scope) ([]Key, error)
+	// Channel returns what the gate needs of a channel, or a *playkey.Error with code
+	// ResourceNotFound when there is no such channel.
+	Channel(ctx context.Context, arn playkey.ARN) (Channel, error)
+	// RevocationsSince returns the viewer-session revocations recorded after cursor (0:
+	// all of them), oldest first, at most a batch of them, and the cursor to pass next
+	// time. When nothing new was recorded it returns no revocations and the same cursor.
+	// It is polled every second, so it must be cheap when nothing changed.
+	RevocationsSince(ctx context.Context, cursor int64) ([]Revocation, int64, error)
+	// SingleUse reports whether the single-use token uuid of scope is still unused and,
+	// when consume is set, records its use in the same atomic step: of any number of
+	// concurrent consuming calls for one uuid, on any node, exactly one reports true. The
+	// record is durable and may be forgotten after expires.
+	SingleUse(ctx context.Context, scope playkey.Scope, uuid string, expires time.Time, consume bool) (bool, error)
+	// Secret returns a 32-byte secret shared by every node that uses the same store.
+	Secret(ctx context.Context, name string) ([]byte, error)
+}
+
+// Key is one playback public key.
+type Key struct {
+	ARN       string
+	PublicKey *ecdsa.PublicKey
+}
+
+// Channel is what the gate needs of a channel.
+type Channel struct {
+	// Authorized makes the channel private: playback needs a token.
+	Authorized bool
+	// Policy is the channel's playback restriction policy, nil for none. Private channels
+	// ignore it.
+	Policy *Policy
+}
+
+// Policy is a playback restriction policy.
+type Policy struct {
+	// AllowedCountries are ISO 3166-1 alpha-2 codes; empty allows every country.
+	AllowedCountries []string
+	// AllowedOrigins are origins (scheme://host[:port]); empty allows every origin.
+	AllowedOrigins []string
+	// StrictOriginEnforcement requires a matching Origin header on every request.
+	StrictOriginEnforcement bool
+}
+
+// Revocation ends the sessions of a viewer on a channel whose session version is at or
+// below MaxVersion, and refuses their tokens from then on.
+type Revocation struct {
+	ChannelARN string
+	ViewerID   string
+	MaxVersion int64
+}
+
+// errUnavailable marks a failure to read state: answered 503.
+var errUnavailable = errors.New("state unavailable")
+
+// ttlCache keeps the result of a lookup for ttl, and lets one caller at a time refresh an
+// entry while the others wait for its result (so a burst of requests for one account costs
+// one store read).
+type ttlCache[K comparable, V any] struct {
+	ttl   time.Duration
+	stale time.Duration // how long a value may serve when fetching it again fails
+	now   func() time.Time
+	fetch func(ctx context.Context, k K) (V, error)
+
+	mu      sync.Mutex
+	entries map[K]*ttlEntry[V]
+}
+
+type ttlEntry[V any] struct {
+	ready   chan struct{} // closed when val and err are set
+	val     V
+	err     error
+	fetched time.Time
+	used    time.Time
+	retry   time.Time // for a value kept after a failed fetch: when to try again
+}
+
+func newTTLCache[K comparable, V any](ttl, stale time.Duration, now func() time.Time, fetch func(context.Context, K) (V, error)) *ttlCache[K, V] {
+	return &ttlCache[K, V]{ttl: ttl, stale: stale, now: now, fetch: fetch, entries: make(map[K]*ttlEntry[V])}
+}
+
+// get returns the cached value for k, fetching it when absent or older than ttl. Errors are
+// not cached beyond the callers waiting for the same fetch.
+func (c *ttlCache[K, V]) get(ctx context.Context, k K) (V, error) {
+	now := c.now()
+	c.mu.Lock()
+	e := c.entries[k]
+	var prev *ttlEntry[V] // a value to fall back on if the fetch fails
+	if e != nil {
+		select {
+		case <-e.ready:
+			if e.err == nil && (now.Sub(e.fetched) < c.ttl || now.Before(e.retry)) {
+				e.used = now
+				c.mu.Unlock()
+				return e.val, nil
+			}
+			if e.err == nil {
+				prev = e
+			}
+			e = nil // stale or failed: fetch again
+		default: // a fetch is under way: wait for it
+		}
+	}
+	if e == nil {
+		if len(c.entries) >= maxCacheEntries {
+			c.sweepLocked(now)
+		}
+		e = &ttlEntry[V]{ready: make(chan struct{}), used: now}
+		c.entries[k] = e
+		c.mu.Unlock()
+		// The fetch outlives a caller that gives up, so that the waiters still get a result.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stateTimeout)
+		v, err := c.fetch(fctx, k)
+		cancel()
+		c.mu.Lock()
+		e.val, e.err, e.fetched = v, err, c.now()
+		if err != nil && prev != nil && e.fetched.Sub(prev.fetched) < c.stale {
+			// The store cannot be read: decide on what it said last, for a while, and
+			// let the requests until the next try use it without waiting.
+			e.val, e.err, e.fetched = prev.val, nil, prev.fetched
+			e.retry = c.now().Add(c.ttl)
+			if end := prev.fetched.Add(c.stale); end.Before(e.retry) {
+				e.retry = end
+			}
+			v, err = e.val, nil
+		}
+		close(e.ready)
+		if err != nil && c.entries[k] == e {
+			delete(c.entries, k)
+		}
+		c.mu.Unlock()
+		return v, err
+	}
+	c.mu.Unlock()
+	select {
+	case <-e.ready:
+		return e.val, e.err
+	case <-ctx.Done():
+		var zero V
+		return zero, ctx.Err()
+	}
+}
+
+// drop forgets k, so that the next get fetches it. A fetch under way still answers the
+// callers waiting for it, but its result is not kept.
+func (c *ttlCache[K, V]) drop(k K) {
+	c.mu.Lock()
+	delete(c.entries, k)
+	c.mu.Unlock()
+}
+
+// dropAll forgets everything.
+func (c *ttlCache[K, V]) dropAll() {
+	c.mu.Lock()
+	clear(c.entries)
+	c.mu.Unlock()
+}
+
+// sweepLocked drops entries unused for ten ttls; if the cache is still full, it drops
+// everything settled, which only costs refetches.
+func (c *ttlCache[K, V]) sweepLocked(now time.Time) {
+	for k, e := range c.entries {
+		if now.Sub(e.used) > 10*c.ttl {
+			delete(c.entries, k)
+		}
+	}
+	if len(c.entries) < maxCacheEntries {
+		return
+	}
+	for k, e := range c.entries {
+		select {
+		case <-e.ready:
+			delete(c.entries, k)
+		default:
+		}
+	}
+}
+
+// Limits on the gate's memory.
+const (
+	maxCacheEntries = 100_000
+	stateTimeout    = 5 * time.Second
+)
+
+// keySet is the keys of one scope, with a generation that changes when they do.
+type keySet struct {
+	keys []Key
+	gen  uint64
+}
+
+// revocations mirrors the store's viewer-session revocations in memory.
+type revocations struct {
+	mu     sync.RWMutex
+	max    map[revocationKey]int64
+	cursor int64
+	synced time.Time // last successful poll
+}
+
+type revocationKey struct{ channel, viewer string }
+
+// revoked reports whether a session of viewer on channel with the given version is revoked.
+func (r *revocations) revoked(channel, viewer string, version int64) bool {
+	r.mu.RLock()
+	m, ok := r.max[revocationKey{channel, viewer}]
+	r.mu.RUnlock()
+	return ok && version <= m
+}
+
+// fresh reports whether the mirror was synced within staleAfter of now.
+func (r *revocations) fresh(now time.Time, staleAfter time.Duration) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return now.Sub(r.synced) <= staleAfter
+}
+
+// poll reads every revocation recorded since the last poll.
+func (r *revocations) poll(ctx context.Context, s State, now time.Time) error {
+	r.mu.RLock()
+	cursor := r.cursor
+	r.mu.RUnlock()
+	for range 10_000 { // a bound, not an expectation: batches end when the feed is drained
+		revs, next, err := s.RevocationsSince(ctx, cursor)
+		if err != nil {
+			return fmt.Errorf("read revocations: %w", err)
+		}
+		r.mu.Lock()
+		for _, v := range revs {
+			k := revocationKey{v.ChannelARN, v.ViewerID}
+			if old, ok := r.max[k]; !ok || v.MaxVersion > old {
+				r.max[k] = v.MaxVersion
+			}
+		}
+		r.cursor = next
+		r.mu.Unlock()
+		if len(revs) == 0 || next == cursor {
+			break
+		}
+		cursor = next
+	}
+	r.mu.Lock()
+	r.synced = now
+	r.mu.Unlock()
+	return nil
+}
