@@ -37,7 +37,7 @@ type serveConfig struct {
 	anyKey      bool
 	logFormat   string
 	logLevel    string
-	// playbackAddr is where the playback gate listens (a later issue); for now it only
+	// playbackAddr is where the playback gate listens when --origin is set; it also
 	// sets the default playbackURL.
 	playbackAddr string
 	playbackURL  string
@@ -115,6 +115,9 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 		return err
 	}
 	defer gateRun.stop()
+	if gateLn == nil {
+		fmt.Fprintf(io.out, "playkey gate: not running; add --origin TEMPLATE to serve channels' playback URLs (%s/...)\n", playbackURL)
+	}
 	fmt.Fprintf(io.out, "playkey console: %s%s\n", endpoint, console.Prefix)
 	// Last, so that a script waiting for this line has everything above it.
 	fmt.Fprintf(io.out, "playkey API listening on %s\n", endpoint)
