@@ -51,11 +51,10 @@ import (
 )
 
 const (
-	accessKey  = "AKIACONSOLETEST00001"
-	secretKey  = "console/Secret+Key/0123456789abcdefghijkl"
-	account    = "111111111111"
-	region     = "us-west-2"
-	channelARN = "arn:aws:ivs:us-west-2:111111111111:channel/abcdEFGH1234"
+	accessKey = "AKIACONSOLETEST00001"
+	secretKey = "console/Secret+Key/0123456789abcdefghijkl"
+	account   = "111111111111"
+	region    = "us-west-2"
 )
 
 // chromiumPath finds the browser. Without one the test skips, unless CI is set.
@@ -189,14 +188,33 @@ func newEnv(t *testing.T) *env {
 		Credentials:      credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
 		RetryMaxAttempts: 1,
 	})
+	e.startBrowser(execPath)
+	return e
+}
 
-	e.shots = os.Getenv("PLAYKEY_SCREENSHOTS")
-	if e.shots == "" {
-		e.shots = filepath.Join(t.TempDir(), "screenshots")
+// screenshotDir is the folder, named for the test, where its screenshots are written for a
+// person to look at: $PLAYKEY_SCREENSHOTS/{test}, by default under the system's temporary
+// directory. It outlives the test run; each run empties it first.
+func screenshotDir(t *testing.T) string {
+	base := os.Getenv("PLAYKEY_SCREENSHOTS")
+	if base == "" {
+		base = filepath.Join(os.TempDir(), "playkey-console-screenshots")
 	}
-	if err := os.MkdirAll(e.shots, 0o755); err != nil {
+	dir := filepath.Join(base, t.Name())
+	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startBrowser starts headless Chromium, with downloads going to e.downloads, for pages
+// under e.url.
+func (e *env) startBrowser(execPath string) {
+	t := e.t
+	e.shots = screenshotDir(t)
 	t.Logf("screenshots: %s", e.shots)
 	e.downloads = t.TempDir()
 
@@ -231,7 +249,6 @@ func newEnv(t *testing.T) *env {
 		return err
 	})
 	e.do(chromedp.EmulateViewport(1280, 900))
-	return e
 }
 
 // listen sees every event of the tab, in order. It records requests to other origins,
@@ -785,11 +802,19 @@ func TestConsole(t *testing.T) {
 	e.waitText("#quota", "Quota: 2 of 3")
 
 	t.Log("== token debugger")
+	// A private channel for the server to check tokens against: its region holds the
+	// created key (downloaded) and the file key (openssl); the pasted key was deleted.
+	made, err := e.sdk.CreateChannel(context.Background(), &ivs.CreateChannelInput{Name: aws.String("debugged"), Authorized: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	debugARN := aws.ToString(made.Channel.Arn)
+	fileKeyARN := run(e, chromedp.AttributeValue(chromedp.CSS(`tr[data-name="file-key"]`), "data-arn")).Value
 	e.click(`a[data-page="token"]`)
 	e.visible("#gen-key")
 	// A SEC1 key from openssl, converted to PKCS#8 in the page.
 	e.setValue("#gen-key", fileKeyPriv)
-	e.setValue("#gen-channel", channelARN)
+	e.setValue("#gen-channel", debugARN)
 	e.setValue("#gen-ttl", "300")
 	e.click("details.optional-claims summary")
 	e.typeInto("#gen-viewer-id", "viewer-42")
@@ -798,7 +823,7 @@ func TestConsole(t *testing.T) {
 	e.waitFor("a generated token", `document.querySelector('#gen-output').value.split('.').length === 3`)
 	tok := eval[string](e, `document.querySelector('#gen-output').value`)
 	claims := verifyES384(t, tok, fileKeyPub)
-	if claims["aws:channel-arn"] != channelARN || claims["aws:viewer-id"] != "viewer-42" {
+	if claims["aws:channel-arn"] != debugARN || claims["aws:viewer-id"] != "viewer-42" {
 		t.Errorf("claims %v", claims)
 	}
 	if exp, _ := claims["exp"].(float64); exp < float64(start.Unix()+298) || exp > float64(time.Now().Unix()+302) {
@@ -815,17 +840,29 @@ func TestConsole(t *testing.T) {
 	if got := e.text("#token-expiry"); !regexp.MustCompile(`\(in [45]m\d+s\)`).MatchString(got) {
 		t.Errorf("expiry shown as %q", got)
 	}
-	e.waitFor("the server check", `document.querySelector('#server-check').dataset.state !== 'pending'`)
-	state := run(e, chromedp.AttributeValue(chromedp.CSS("#server-check"), "data-state")).Value
-	switch state {
-	case "unavailable":
-		e.waitText("#server-check", "Server check unavailable")
-	case "valid", "invalid":
-		t.Logf("the server has VerifyPlaybackToken: %s: %s", state, e.text("#server-check"))
-	default:
-		t.Errorf("server check state %q: %s", state, e.text("#server-check"))
+	// The server's own verdict, from POST /playkey/VerifyPlaybackToken: accepted, with the key
+	// that signed it.
+	got := e.serverCheck("valid")
+	if !strings.Contains(got, "Accepted by this server for "+debugARN) || !strings.Contains(got, "signed with "+fileKeyARN) {
+		t.Errorf("the server check for a good token shows %q", got)
 	}
+	// Chromium paints a textarea outside the viewport empty in a full-page screenshot.
+	e.do(chromedp.ScrollIntoView(chromedp.CSS("#gen-output")))
 	e.shot("token-generated")
+
+	// The server knows what the page cannot: a revocation refuses the same token.
+	if _, err := e.sdk.StartViewerSessionRevocation(context.Background(), &ivs.StartViewerSessionRevocationInput{
+		ChannelArn: aws.String(debugARN), ViewerId: aws.String("viewer-42"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.click("#decode-submit")
+	if got := e.serverCheck("invalid"); !strings.Contains(got, "Rejected by this server: revoked") || !strings.Contains(got, `"viewer-42"`) {
+		t.Errorf("the server check for a revoked viewer shows %q", got)
+	}
+	if v := run(e, chromedp.AttributeValue(chromedp.CSS("#token-verdict"), "data-verdict")).Value; v != "ok" {
+		t.Errorf("the page's own checks give %q for a token only the server can refuse", v)
+	}
 
 	// The PKCS#8 key the console downloaded signs too.
 	e.setValue("#gen-key", string(privData))
@@ -834,6 +871,19 @@ func TestConsole(t *testing.T) {
 	e.waitFor("a new token", fmt.Sprintf(`document.querySelector('#gen-output').value !== %q`, tok))
 	tok2 := eval[string](e, `document.querySelector('#gen-output').value`)
 	verifyES384(t, tok2, &downloaded.PublicKey)
+	if got := e.serverCheck("valid"); !strings.Contains(got, "signed with "+createdARN) {
+		t.Errorf("the server check for the downloaded key's token shows %q", got)
+	}
+
+	// playkey token sign reads the downloaded file, and the server accepts what it signs.
+	cliTok := cliTokenSign(t, buildPlaykey(t), privData, debugARN)
+	verifyES384(t, cliTok, &downloaded.PublicKey)
+	e.setValue("#token-input", cliTok)
+	e.setValue("#token-channel", debugARN)
+	e.click("#decode-submit")
+	if got := e.serverCheck("valid"); !strings.Contains(got, "signed with "+createdARN) {
+		t.Errorf("the server check for playkey token sign's token shows %q", got)
+	}
 
 	// Keys that cannot sign are refused in words.
 	for _, c := range []struct{ pem, want string }{
@@ -846,6 +896,20 @@ func TestConsole(t *testing.T) {
 		e.waitText("#gen-status", c.want)
 	}
 
+	// A well-formed token signed with a key this region no longer holds: every check the
+	// page can make passes, and the server refuses it.
+	unknown := signES384(t, goKey, map[string]any{"aws:channel-arn": debugARN, "exp": time.Now().Add(5 * time.Minute).Unix()})
+	e.setValue("#token-input", unknown)
+	e.setValue("#token-channel", debugARN)
+	e.click("#decode-submit")
+	if got := e.serverCheck("invalid"); !strings.Contains(got, "Rejected by this server: unknown_key") {
+		t.Errorf("the server check for a token of a deleted key shows %q", got)
+	}
+	if v := run(e, chromedp.AttributeValue(chromedp.CSS("#token-verdict"), "data-verdict")).Value; v != "ok" {
+		t.Errorf("the page's own checks give %q for a well-formed token", v)
+	}
+	e.shot("token-server-rejected")
+
 	// A token made in Go, broken on purpose: the page explains why IVS would refuse it.
 	bad := signES384(t, goKey, map[string]any{
 		"aws:channel-arn": "arn:aws:ivs:us-west-2:111111111111:channel/otherCHANNEL",
@@ -854,7 +918,7 @@ func TestConsole(t *testing.T) {
 		"iat":             time.Now().Unix(),
 	})
 	e.setValue("#token-input", bad)
-	e.setValue("#token-channel", channelARN)
+	e.setValue("#token-channel", debugARN)
 	e.click("#decode-submit")
 	e.visible(`#token-verdict[data-verdict="rejected"]`)
 	for _, code := range []string{"channel_mismatch", "exp_too_far"} {
@@ -863,7 +927,22 @@ func TestConsole(t *testing.T) {
 	if got := e.text(`[data-claim="iat"]`); !strings.Contains(got, "ignored") {
 		t.Errorf("iat explained as %q", got)
 	}
+	if got := e.serverCheck("invalid"); !strings.Contains(got, "Rejected by this server") {
+		t.Errorf("the server check for a broken token shows %q", got)
+	}
 	e.shot("token-rejected")
+
+	// The server is asked about the channel's own region, whatever region the page shows.
+	e.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#region'); s.value = 'eu-west-1'; s.dispatchEvent(new Event('change')); })()`))
+	e.waitText("#main", "Token debugger")
+	e.visible("#token-input")
+	e.setValue("#token-input", cliTok)
+	e.setValue("#token-channel", debugARN)
+	e.click("#decode-submit")
+	if got := e.serverCheck("valid"); !strings.Contains(got, "signed with "+createdARN) {
+		t.Errorf("with eu-west-1 chosen, the server check for a us-west-2 channel shows %q", got)
+	}
+	e.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#region'); s.value = 'us-west-2'; s.dispatchEvent(new Event('change')); })()`))
 
 	t.Log("== narrow window")
 	e.do(chromedp.EmulateViewport(360, 760))
@@ -925,6 +1004,51 @@ func TestConsole(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// serverCheck waits for the token debugger's server check to reach state (valid or invalid),
+// and returns its text. It fails the test on any other final state.
+func (e *env) serverCheck(state string) string {
+	e.t.Helper()
+	e.waitFor("the server check", `(() => { const p = document.querySelector('#server-check'); return !!p && p.dataset.state !== 'pending'; })()`)
+	got := run(e, chromedp.AttributeValue(chromedp.CSS("#server-check"), "data-state")).Value
+	text := e.text("#server-check")
+	if got != state {
+		e.t.Fatalf("the server check is %q, want %q: %s", got, state, text)
+	}
+	if e.sdk != nil && len(e.rec.find("POST", "/playkey/VerifyPlaybackToken")) == 0 {
+		e.t.Fatal("the server check made no VerifyPlaybackToken call")
+	}
+	return text
+}
+
+// buildPlaykey builds the playkey binary, as a user would, into a temporary directory.
+func buildPlaykey(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "playkey")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/playkey/playkey/cmd/playkey")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/playkey: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// cliTokenSign writes a private key PEM to a file and signs a token for channel with
+// `playkey token sign --key FILE`.
+func cliTokenSign(t *testing.T, bin string, privPEM []byte, channel string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "downloaded.pem")
+	if err := os.WriteFile(path, privPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "token", "sign", "--key", path, "--channel-arn", channel, "--ttl", "5m")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("playkey token sign --key downloaded.pem: %v\n%s", err, stderr.Bytes())
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // checkRequests checks what the server received: the console only reads its own files,
@@ -1176,7 +1300,6 @@ func (e *env) rowsARNs() []string {
 
 func TestConsoleChannels(t *testing.T) {
 	e := newEnv(t)
-	e.shotN = 50 // after TestConsole's, in a shared screenshot folder
 	ctx := context.Background()
 	e.call(func(ctx context.Context) error {
 		for _, name := range []string{"clipboard-read", "clipboard-write"} {

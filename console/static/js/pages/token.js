@@ -2,7 +2,7 @@
 // against the IVS rules in the page, ask the server whether it would accept it, and
 // generate test tokens signed in the page with a pasted private key.
 
-import { ApiError } from '../api.js';
+import { ApiError, Client } from '../api.js';
 import { privateKeyPKCS8, PEMError } from '../pem.js';
 import {
   CLAIM, decodeToken, checkClaims, explainClaim, explainHeader, expiry, signToken, RESOLUTIONS,
@@ -240,11 +240,20 @@ export function render(main, ctx) {
     result.append(panel);
     const seq = ++checkSeq;
     const arn = channelArn || (d.claims && typeof d.claims[CLAIM.channelArn] === 'string' ? d.claims[CLAIM.channelArn] : '');
-    ctx.client.verifyPlaybackToken(token, arn).then((r) => {
+    // The gate decides with the keys of the channel's own region, so ask about that region,
+    // whatever region the page shows.
+    const arnRegion = CHANNEL_ARN.test(arn) ? arn.split(':')[3] : ctx.region;
+    const client = arnRegion === ctx.region ? ctx.client : new Client(ctx.client.credentials, arnRegion);
+    client.verifyPlaybackToken(token, arn).then((r) => {
       if (seq !== checkSeq || !ctx.alive()) return;
-      setPanel(panel, r.valid ? 'valid' : 'invalid', r.valid
-        ? alertBox('success', `Accepted by this server for ${arn || 'the channel in the token'}.`)
-        : alertBox('error', `Rejected by this server: ${r.code || 'invalid'}.`, h('p', {}, r.reason || '')));
+      const why = h('p', { class: 'server-reason' }, r.reason || '');
+      const on = `${r.channelArn || arn || 'the channel in the token'}`;
+      let box;
+      if (!r.valid) box = alertBox('error', `Rejected by this server: ${r.code || 'invalid'}.`, why);
+      else if (r.code === 'public_channel') box = alertBox('success', `Plays on this server: ${on} is public, so no token is needed.`, why);
+      else box = alertBox('success', `Accepted by this server for ${on}.`, why);
+      setPanel(panel, r.valid ? 'valid' : 'invalid', box);
+      panel.dataset.code = r.code || '';
     }, (err) => {
       if (seq !== checkSeq || !ctx.alive()) return;
       if (err instanceof ApiError && err.code === 'UnknownOperationException') {
