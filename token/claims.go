@@ -3,6 +3,7 @@ package token
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"maps"
 	"math"
 	"slices"
@@ -107,11 +108,17 @@ func decodeClaims(members []member, all bool) (Claims, []*Rejection) {
 		switch string(m.key) {
 		case ClaimChannelARN:
 			if r = wantKind(m, "string", "a string"); r == nil {
-				c.ChannelARN = decodeString(m.val)
+				if c.ChannelARN = decodeString(m.val); c.ChannelARN == "" {
+					r = reject(BadClaim, "%s is empty; it must be the ARN of the channel the token plays", ClaimChannelARN)
+				}
 			}
 		case ClaimExp:
 			if r = wantKind(m, "number", "a number of seconds since 1970"); r == nil {
-				c.Exp = parseNumericDate(m.val)
+				// Exp 0 means absent in Claims, so a present 0 is refused here rather than
+				// reported as a missing claim.
+				if c.Exp = parseNumericDate(m.val); c.Exp == 0 {
+					r = reject(BadClaim, "%s is zero, the first second of 1970; it must be the expiry in seconds since 1970", ClaimExp)
+				}
 			}
 		case ClaimAllowOrigin:
 			if r = wantKind(m, "string", "a string"); r == nil {
@@ -136,14 +143,19 @@ func decodeClaims(members []member, all bool) (Claims, []*Rejection) {
 		case ClaimViewerSessionVersion:
 			if r = wantKind(m, "number", "an integer"); r == nil {
 				v, err := strconv.ParseInt(string(m.val), 10, 64)
-				if err != nil {
+				switch {
+				case errors.Is(err, strconv.ErrRange):
+					r = reject(BadClaim, "%s is %s, beyond the 64-bit integer range", ClaimViewerSessionVersion, quoteShort(string(m.val)))
+				case err != nil:
 					r = reject(BadClaim, "%s is %s; it must be an integer", ClaimViewerSessionVersion, quoteShort(string(m.val)))
 				}
 				c.ViewerSessionVersion = v
 			}
 		case ClaimMaximumResolution:
 			if r = wantKind(m, "string", "a string"); r == nil {
-				c.MaximumResolution = decodeString(m.val)
+				if c.MaximumResolution = decodeString(m.val); c.MaximumResolution == "" {
+					r = reject(BadClaim, "%s is empty; it must be %s, %s or %s", ClaimMaximumResolution, ResolutionSD, ResolutionHD, ResolutionFullHD)
+				}
 			}
 		default:
 			if c.Extra == nil {
@@ -486,12 +498,15 @@ func splitHostPort(s string) (host, port string) {
 // whether that matters is the caller's decision (see StrictOriginEnforcement). Schemes and
 // hosts compare case-insensitively, a default port (80 for http, 443 for https) equals no
 // port, and an entry https://*.example.com matches any subdomain of example.com, at any
-// depth, but not example.com itself. Malformed entries match nothing.
+// depth, but not example.com itself. Malformed entries match nothing, and an origin that
+// is not scheme://host[:port] is never allowed by a list.
 func (c *Claims) OriginAllowed(origin string) bool {
 	if c.AllowedOrigins == nil {
 		return true
 	}
-	if origin == "" {
+	// A request's Origin is one origin, never a pattern, and nothing else: a value such as
+	// "https://x@a.example.com" or "https://*.example.com" must not match an entry.
+	if origin == "" || originSyntax(origin) != "" || strings.Contains(origin, "*") {
 		return false
 	}
 	oScheme, oHost, oPort, ok := splitOrigin(origin)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +18,7 @@ func TestStrictJSON(t *testing.T) {
 	valid := []string{
 		`{}`, ` { "a" : 1 } `, `{"a":[1,2,{"b":null}],"c":"\u00e9\ud83d\ude00\n\/"}`,
 		`{"a":-0.5e+10,"b":0,"c":1E3,"d":true,"e":false}`, `{"a":{"a":{"a":1}}}`,
+		`{"a":1e308,"b":-1.7e308,"c":1e-400,"d":1` + strings.Repeat("0", 300) + `}`,
 		`{"a":"é","b":"\u0000"}`, `{"a":1,"A":2}`,
 	}
 	invalid := []string{
@@ -27,6 +29,8 @@ func TestStrictJSON(t *testing.T) {
 		`{"a":"\ud800x"}`, `{"a":"\ud800\u0041"}`, `{"a":1,"a":2}`, `{"a":1,"\u0061":2}`,
 		`{"x":{"b":1,"b":2}}`, `{"x":[{"b":1,"b":2}]}`, "\ufeff{}", `{"a":[1,]}`, `{"a":"x}`,
 		`{"a":1 "b":2}`, `{"a":/*c*/1}`,
+		// beyond a double: encoding/json refuses them, JavaScript reads Infinity
+		`{"exp":1E700}`, `{"a":-1e309}`, `{"x":[1e400]}`, `{"a":1` + strings.Repeat("0", 400) + `}`,
 	}
 	for _, s := range valid {
 		if _, err := parseObject([]byte(s), nil); err != nil {

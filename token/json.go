@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -293,8 +294,24 @@ func (s *scanner) number() error {
 			return s.errorf("invalid number")
 		}
 	}
+	// A number beyond the float64 range (1e400) is valid JSON, but JSON readers disagree on
+	// it: encoding/json refuses it, JavaScript reads Infinity. Only an exponent or hundreds
+	// of digits get there.
+	if lit := d[s.pos:i]; i-s.pos > 300 || bytes.ContainsAny(lit, "eE") {
+		if _, err := strconv.ParseFloat(string(lit), 64); err != nil {
+			return s.errorf("number %s is beyond the range of a double", shortNumber(lit))
+		}
+	}
 	s.pos = i
 	return nil
+}
+
+// shortNumber shows a number literal in a message, shortened; it has only number characters.
+func shortNumber(lit []byte) string {
+	if len(lit) > 24 {
+		return string(lit[:20]) + "…"
+	}
+	return string(lit)
 }
 
 // str reads a string starting at '"' and returns its decoded bytes. Without escapes the

@@ -24,8 +24,9 @@ const (
 	UnknownKey Code = "unknown_key"
 	// BadPayload: the payload is not a JSON object, repeats a key, or is not valid JSON.
 	BadPayload Code = "bad_payload"
-	// BadClaim: a known claim has the wrong JSON type or an empty value where one is
-	// required (aws:viewer-id "", exp "soon", aws:viewer-session-version 1.5).
+	// BadClaim: a known claim has the wrong JSON type, an empty value (aws:viewer-id "",
+	// aws:maximum-resolution ""), exp 0, or a number that is not a 64-bit integer where one
+	// is required (exp "soon", aws:viewer-session-version 1.5).
 	BadClaim Code = "bad_claim"
 	// MissingClaim: aws:channel-arn or exp is absent.
 	MissingClaim Code = "missing_claim"

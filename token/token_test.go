@@ -10,6 +10,7 @@ import (
 	"errors"
 	"math/big"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -323,6 +324,11 @@ func TestOriginAllowed(t *testing.T) {
 		"not an origin":              false,
 		"null":                       false,
 		"":                           false,
+		// Not origins, though they end like one that is allowed.
+		"https://x@a.example.com":     false,
+		"https://*.example.com":       false,
+		"https://a.example.com/":      false,
+		"https://a.example.com:99999": false,
 	} {
 		if got := c.OriginAllowed(origin); got != want {
 			t.Errorf("OriginAllowed(%q) = %v, want %v", origin, got, want)
@@ -352,5 +358,63 @@ func TestParseKeepsUnknownAndHeader(t *testing.T) {
 	}
 	if _, err := token.Parse(signRaw(t, key, `{"alg":"RS256"}`, `{}`)); rejection(t, err).Code != token.UnsupportedAlg {
 		t.Error(err)
+	}
+}
+
+// TestClaimEdges pins the claim rules at their edges, with tokens signed by crypto/ecdsa
+// directly and verdicts written from the IVS rules (ivs-notes.md).
+func TestClaimEdges(t *testing.T) {
+	key := newKey(t)
+	keys := []*ecdsa.PublicKey{&key.PublicKey}
+	const hdr = `{"alg":"ES384","typ":"JWT"}`
+	ch := `"aws:channel-arn":"` + testChannel + `"`
+	exp := `"exp":` + strconv.FormatInt(testNow.Add(5*time.Minute).Unix(), 10)
+	origins := func(n int) string {
+		o := make([]string, n)
+		for i := range o {
+			o[i] = "https://s" + strconv.Itoa(i) + ".example.com"
+		}
+		return strings.Join(o, ",")
+	}
+	for _, c := range []struct {
+		name, payload string
+		want          token.Code // "" for valid
+		reason        string     // a part of the reason, when it matters
+	}{
+		{"exp zero", `{` + ch + `,"exp":0}`, token.BadClaim, "exp is zero"},
+		{"exp rounds down to zero", `{` + ch + `,"exp":0.5}`, token.BadClaim, "exp is zero"},
+		{"exp negative", `{` + ch + `,"exp":-1}`, token.Expired, "token expired"},
+		{"channel empty", `{"aws:channel-arn":"",` + exp + `}`, token.BadClaim, "aws:channel-arn is empty"},
+		{"channel null", `{"aws:channel-arn":null,` + exp + `}`, token.BadClaim, "JSON null"},
+		{"resolution empty", `{` + ch + `,` + exp + `,"aws:maximum-resolution":""}`, token.BadClaim, "aws:maximum-resolution is empty"},
+		{"resolution FULL_HD", `{` + ch + `,` + exp + `,"aws:maximum-resolution":"FULL_HD"}`, "", ""},
+		{"resolution Full_HD", `{` + ch + `,` + exp + `,"aws:maximum-resolution":"Full_HD"}`, token.BadMaximumResolution, ""},
+		{"version beyond int64", `{` + ch + `,` + exp + `,"aws:viewer-session-version":99999999999999999999}`, token.BadClaim, "64-bit"},
+		{"version 1e2", `{` + ch + `,` + exp + `,"aws:viewer-session-version":1e2}`, token.BadClaim, "must be an integer"},
+		{"version as a string", `{` + ch + `,` + exp + `,"aws:viewer-session-version":"3"}`, token.BadClaim, "JSON string"},
+		{"five origins, strict", `{` + ch + `,` + exp + `,"aws:access-control-allow-origin":"` + origins(5) + `","aws:strict-origin-enforcement":true}`, "", ""},
+		{"six origins, strict", `{` + ch + `,` + exp + `,"aws:access-control-allow-origin":"` + origins(6) + `","aws:strict-origin-enforcement":true}`, token.TooManyOrigins, "lists 6 origins"},
+		{"six origins, strict false", `{` + ch + `,` + exp + `,"aws:access-control-allow-origin":"` + origins(6) + `","aws:strict-origin-enforcement":false}`, "", ""},
+		{"wildcard with a port", `{` + ch + `,` + exp + `,"aws:access-control-allow-origin":"https://*.example.com:8443"}`, "", ""},
+		{"wildcard inside the host", `{` + ch + `,` + exp + `,"aws:access-control-allow-origin":"https://a.*.example.com"}`, token.BadOrigin, "wildcard"},
+		{"wildcard alone", `{` + ch + `,` + exp + `,"aws:access-control-allow-origin":"https://*"}`, token.BadOrigin, ""},
+		{"wildcard without a scheme", `{` + ch + `,` + exp + `,"aws:access-control-allow-origin":"*.example.com"}`, token.BadOrigin, "no scheme"},
+		{"viewer-id of 41 non-ASCII", `{` + ch + `,` + exp + `,"aws:viewer-id":"` + strings.Repeat("é", 41) + `"}`, token.ViewerIDTooLong, "41 characters"},
+		{"unknown claims of every type", `{` + ch + `,` + exp + `,"iat":"x","nbf":[],"sub":null,"aws:other":{"a":1}}`, "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tok := signRaw(t, key, hdr, c.payload)
+			_, _, err := (&token.Verifier{}).Verify(tok, keys, testChannel, testNow)
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			rej := rejection(t, err)
+			if rej.Code != c.want || !strings.Contains(rej.Reason, c.reason) {
+				t.Fatalf("%s: %s; want %s with %q", rej.Code, rej.Reason, c.want, c.reason)
+			}
+		})
 	}
 }

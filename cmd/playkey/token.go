@@ -20,6 +20,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/playkey/playkey/token"
 )
@@ -244,10 +246,7 @@ func runTokenInspect(ctx context.Context, io *stdio, args []string) error {
 
 // printInspection explains a token: header, each claim, signature, and the verdict.
 func printInspection(w io.Writer, tok string, t *token.Token, problems []*token.Rejection, channel string, now time.Time) {
-	prefix := tok
-	if len(prefix) > 16 {
-		prefix = prefix[:16] + "…"
-	}
+	prefix := shorten(tok, 16)
 	fmt.Fprintf(w, "token  %s (%d bytes)\n", prefix, len(tok))
 	if t != nil {
 		fmt.Fprintln(w)
@@ -259,7 +258,7 @@ func printInspection(w io.Writer, tok string, t *token.Token, problems []*token.
 				fmt.Fprintf(tw, "  (not a JSON object)\t%s\n", shorten(string(t.RawHeader), 100))
 			}
 			for _, m := range members {
-				fmt.Fprintf(tw, "  %s\t%s\n  \t%s\n", m.key, shorten(string(m.raw), 100), explainHeader(m.key, m.raw))
+				fmt.Fprintf(tw, "  %s\t%s\n  \t%s\n", shorten(m.key, 100), shorten(string(m.raw), 100), explainHeader(m.key, m.raw))
 			}
 		} else {
 			fmt.Fprintln(tw, "  (not decodable)")
@@ -283,7 +282,7 @@ func printInspection(w io.Writer, tok string, t *token.Token, problems []*token.
 				if payloadOK {
 					why = explainClaim(&t.Claims, m.key, m.raw, channel, now)
 				}
-				fmt.Fprintf(tw, "  %s\t%s\n  \t%s\n", m.key, shorten(string(m.raw), 100), why)
+				fmt.Fprintf(tw, "  %s\t%s\n  \t%s\n", shorten(m.key, 100), shorten(string(m.raw), 100), why)
 			}
 		} else {
 			fmt.Fprintln(tw, "  (not decodable)")
@@ -473,11 +472,35 @@ func humanSeconds(sec int64) string {
 	return strconv.FormatInt(sec/(365*day+day/4), 10) + " years"
 }
 
+// shorten makes text from a token safe to print: at most n bytes of it, cut between
+// characters, with control characters (a terminal escape, a line break, a tab that would
+// break the columns), other unprintable characters and invalid UTF-8 written as Go escapes.
 func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
+	cut := len(s) > n
+	if cut {
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
 	}
-	return s[:n] + "…"
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == ' ' || unicode.IsPrint(r):
+			b.WriteString(s[i : i+size])
+		default:
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	if cut {
+		b.WriteString("…")
+	}
+	return b.String()
 }
 
 func parseAt(s string) (time.Time, error) {

@@ -7,11 +7,16 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/playkey/playkey/token"
 )
 
 func writePEM(t *testing.T, dir, name string, blocks ...*pem.Block) string {
@@ -109,6 +114,50 @@ func TestHumanSeconds(t *testing.T) {
 	for sec, want := range map[int64]string{0: "0s", 59: "59s", 600: "10m", 192: "3m12s", 7200: "2h", 90000: "25h", 200000: "2d7h", 1 << 40: "34841 years", -1: "ages"} {
 		if got := humanSeconds(sec); got != want {
 			t.Errorf("humanSeconds(%d) = %q, want %q", sec, got, want)
+		}
+	}
+}
+
+// TestInspectPrintsNoControlCharacters: inspect shows tokens that come from anyone, so
+// nothing a token holds may reach the terminal as a control sequence or break the layout.
+func TestInspectPrintsNoControlCharacters(t *testing.T) {
+	enc := base64.RawURLEncoding
+	sig := enc.EncodeToString(make([]byte, 96))
+	for name, parts := range map[string][2]string{
+		"escaped key":       {`{"alg":"ES384"}`, `{"aws:channel-arn":"x","exp":1,"\u001b[2J\u0007":1,"k":{"a":` + "\n\t" + `1}}`},
+		"raw bytes payload": {`{"alg":"ES384"}`, "\x1b[31mred\r\n\xff"},
+		"raw bytes header":  {"\x1b]0;title\x07", `{}`},
+	} {
+		tok := enc.EncodeToString([]byte(parts[0])) + "." + enc.EncodeToString([]byte(parts[1])) + "." + sig
+		tk, problems := (&token.Verifier{}).Diagnose(tok, "", time.Now())
+		var out bytes.Buffer
+		printInspection(&out, tok, tk, problems, "", time.Now())
+		for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+			for _, r := range line {
+				if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+					t.Fatalf("%s: output line %q has %U\n%s", name, line, r, out.String())
+				}
+			}
+		}
+		if !strings.Contains(out.String(), `\x1b`) {
+			t.Errorf("%s: the escape character is not shown as \\x1b:\n%s", name, out.String())
+		}
+	}
+}
+
+func TestShorten(t *testing.T) {
+	for in, want := range map[string]string{
+		"abc":     "abc",
+		"abcdef":  "abcd…",
+		"abéé":    "abé…", // never half a character
+		"a\tb":    `a\tb`,
+		"\xff":    `\xff`,
+		"x\u2028": `x\u2028`,
+		"sp ace":  "sp a…",
+		"\x1b[2J": `\x1b[2J`,
+	} {
+		if got := shorten(in, 4); got != want {
+			t.Errorf("shorten(%q, 4) = %q, want %q", in, got, want)
 		}
 	}
 }
