@@ -82,7 +82,7 @@ const maxOriginLength = 128
 
 // ValidateOrigin accepts what a browser may send in an Origin header: "null", or
 // scheme://host with an optional port, and nothing after it (no path, query, fragment or
-// user information; no wildcards). At most 128 characters.
+// user information; no wildcards, percent-escapes or IPv6 zones). At most 128 characters.
 func ValidateOrigin(o string) error {
 	bad := func(why string) error {
 		return Errorf(ErrValidation, "allowedOrigins: %q is not an origin (%s); write scheme://host[:port], e.g. https://www.example.com", o, why)
@@ -98,6 +98,11 @@ func ValidateOrigin(o string) error {
 	}
 	if strings.ContainsAny(o, "*\\ \t\r\n") {
 		return bad("it holds a wildcard, a backslash or a space")
+	}
+	// A browser serialises an origin's host without percent-escapes or an IPv6 zone, so
+	// such an entry could never match an Origin header.
+	if strings.Contains(o, "%") {
+		return bad("it holds a percent sign, which no browser sends in an origin")
 	}
 	u, err := url.Parse(o)
 	switch {

@@ -2,10 +2,12 @@ package playkey_test
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/playkey/playkey"
 )
@@ -14,6 +16,9 @@ func TestCountryCodesMatchISOCodes(t *testing.T) {
 	// Debian's iso-codes package is an independent copy of ISO 3166-1.
 	data, err := os.ReadFile("/usr/share/iso-codes/json/iso_3166-1.json")
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("iso-codes (Debian package) is required under CI: %v", err)
+		}
 		t.Skipf("iso-codes not installed: %v", err)
 	}
 	var doc struct {
@@ -58,7 +63,7 @@ func TestValidateOrigin(t *testing.T) {
 	for _, bad := range []string{"", "example.com", "https://", "https://example.com/", "https://example.com/path", "https://example.com?q",
 		"https://example.com#f", "https://example.com:0", "https://example.com:65536", "https://example.com:", "https://user@example.com",
 		"https://*.example.com", "*", "https://exa mple.com", "mailto:x@example.com", "https:example.com", "https://" + strings.Repeat("a", 121),
-		"NULL"} {
+		"NULL", "https://a%41.example", "http://[fe80::1%25eth0]:80"} {
 		if err := playkey.ValidateOrigin(bad); !playkey.IsCode(err, playkey.ErrValidation) {
 			t.Errorf("%q accepted (%v)", bad, err)
 		}
@@ -94,4 +99,31 @@ func TestChannelCheck(t *testing.T) {
 			t.Errorf("%s: %v, want a ValidationException mentioning %q", name, err, c.mention)
 		}
 	}
+}
+
+// FuzzValidateOrigin feeds arbitrary strings to the origin parser that guards
+// allowedOrigins: it must never panic, and whatever it accepts must be "null" or exactly
+// scheme://host[:port] as net/url reads it back, at most 128 characters, with no wildcard.
+func FuzzValidateOrigin(f *testing.F) {
+	for _, s := range []string{"https://www.example.com", "http://localhost:8080", "null", "http://[::1]:3000", "app://x",
+		"https://example.com/", "https://*.example.com", "https://user@example.com", "https:example.com", "https://a%41.example",
+		"https://example.com:", "HTTPS://EXAMPLE.COM", "http://[fe80::1%25eth0]:80", "https://exa\x00mple.com"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, o string) {
+		if playkey.ValidateOrigin(o) != nil || o == "null" {
+			return
+		}
+		u, err := url.Parse(o)
+		if err != nil {
+			t.Fatalf("%q accepted but does not parse: %v", o, err)
+		}
+		// Origins compare case-insensitively (the gate uses EqualFold), so case may differ.
+		if back := u.Scheme + "://" + u.Host; !strings.EqualFold(back, o) {
+			t.Fatalf("%q accepted but reads back as %q", o, back)
+		}
+		if utf8.RuneCountInString(o) > 128 || strings.Contains(o, "*") {
+			t.Fatalf("%q accepted", o)
+		}
+	})
 }

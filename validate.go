@@ -2,6 +2,7 @@ package playkey
 
 import (
 	"regexp"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -57,6 +58,9 @@ func ValidateTagKey(k string) error {
 	}
 	if !utf8.ValidString(k) || !tagCharsPattern.MatchString(k) {
 		return Errorf(ErrValidation, "tag key %q may hold only letters, digits, spaces and _.:/=+-@", k)
+	}
+	if len(k) >= 4 && strings.EqualFold(k[:4], "aws:") {
+		return Errorf(ErrValidation, "tag key %q: keys starting with aws: are reserved for AWS", k)
 	}
 	return nil
 }

@@ -484,6 +484,12 @@ func TestMalformedRequests(t *testing.T) {
 		{"untag without keys", "DELETE", arnPath, ``, 400, "ValidationException"},
 		{"unknown operation", "POST", "/CreatePlaybackKeyPairs", `{}`, 404, "UnknownOperationException"},
 		{"wrong method", "GET", "/ImportPlaybackKeyPair", ``, 404, "UnknownOperationException"},
+		// ServeMux would redirect these to the cleaned path; an API answers them itself.
+		{"empty segment", "POST", "//ListPlaybackKeyPairs", `{}`, 404, "UnknownOperationException"},
+		{"dot segments", "POST", "/x/../ListPlaybackKeyPairs", `{}`, 404, "UnknownOperationException"},
+		{"trailing slash", "POST", "/ListPlaybackKeyPairs/", `{}`, 404, "UnknownOperationException"},
+		{"tags without slash", "GET", "/tags", ``, 404, "UnknownOperationException"},
+		{"tags ARN with empty segment", "GET", "/tags/arn:aws:ivs:us-west-2:111111111111:playback-key//abcdefABCDEF", ``, 404, "UnknownOperationException"},
 		{"oversized body", "POST", "/ImportPlaybackKeyPair", `{"publicKeyMaterial": "` + strings.Repeat("A", 70<<10) + `"}`, 413, "ValidationException"},
 	}
 	for _, tc := range cases {

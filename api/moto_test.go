@@ -196,11 +196,25 @@ func flatten(t *testing.T, prefix string, v any) map[string]string {
 	return out
 }
 
-// differ compares moto's and playkey's flattened results. Every difference must be known;
-// known ones must show IVS's behaviour on playkey's side. Where IVS's value depends on the
-// channel's type, the entry's key carries it ("Channel.Preset:ADVANCED_HD").
+// differ compares moto's and playkey's flattened results and reports what compare finds.
 func differ(t *testing.T, step string, moto, pk map[string]string) {
 	t.Helper()
+	problems, notes := compare(moto, pk)
+	for _, p := range problems {
+		t.Errorf("%s: %s", step, p)
+	}
+	for _, n := range notes {
+		t.Logf("%s: %s", step, n)
+	}
+}
+
+// compare checks moto's and playkey's flattened results against motoDifferences. Every
+// difference must be known, and known ones must show IVS's behaviour on playkey's side.
+// Where both agree on a value the table says is moto's and not IVS's, playkey has
+// regressed to moto's behaviour: that is a problem too, not a match. Where IVS's value
+// depends on the channel's type, the entry's key carries it ("Channel.Preset:ADVANCED_HD").
+// notes are listed differences moto no longer shows.
+func compare(moto, pk map[string]string) (problems, notes []string) {
 	keys := map[string]bool{}
 	for k := range moto {
 		keys[k] = true
@@ -222,11 +236,6 @@ func differ(t *testing.T, step string, moto, pk map[string]string) {
 		if !pok {
 			p = "absent"
 		}
-		// The SDK's zero values for absent members: an absent struct and a struct of
-		// nulls flatten alike.
-		if m == p || (m == "absent" && p == "null") || (m == "null" && p == "absent") {
-			continue
-		}
 		variant := ""
 		if i := strings.LastIndex(k, "."); i >= 0 {
 			if typ := pk[k[:i]+".Type"]; strings.HasPrefix(typ, `"ADVANCED_`) {
@@ -234,17 +243,28 @@ func differ(t *testing.T, step string, moto, pk map[string]string) {
 			}
 		}
 		known, ok := lookupDifference(k, variant)
-		if !ok {
-			t.Errorf("%s: %s: moto %s, playkey %s: a difference no one has explained; find what IVS does and add it to motoDifferences", step, k, m, p)
+		if sameValue(m, p) {
+			if ok && sameValue(p, known.moto) && !sameValue(p, known.ivs) {
+				problems = append(problems, fmt.Sprintf("%s: playkey gives moto's %s, but IVS gives %s (%s)", k, p, known.ivs, known.source))
+			}
 			continue
 		}
-		if p != known.ivs {
-			t.Errorf("%s: %s: playkey %s, but IVS gives %s (%s)", step, k, p, known.ivs, known.source)
-		}
-		if m != known.moto {
-			t.Logf("%s: %s: moto now gives %s, not %s", step, k, m, known.moto)
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("%s: moto %s, playkey %s: a difference no one has explained; find what IVS does and add it to motoDifferences", k, m, p))
+		case p != known.ivs:
+			problems = append(problems, fmt.Sprintf("%s: playkey %s, but IVS gives %s (%s)", k, p, known.ivs, known.source))
+		case m != known.moto:
+			notes = append(notes, fmt.Sprintf("%s: moto now gives %s, not %s", k, m, known.moto))
 		}
 	}
+	return problems, notes
+}
+
+// sameValue compares two flattened values. The SDK's zero values for absent members: an
+// absent struct and a struct of nulls flatten alike.
+func sameValue(a, b string) bool {
+	return a == b || (a == "absent" && b == "null") || (a == "null" && b == "absent")
 }
 
 var listIndex = regexp.MustCompile(`\[[0-9]+\]`)
@@ -294,17 +314,69 @@ func outcome(err error, meta middleware.Metadata) string {
 
 func sameOutcome(t *testing.T, what, moto, pk string) {
 	t.Helper()
-	if moto == pk {
-		return
+	problem, note := compareOutcome(what, moto, pk)
+	if problem != "" {
+		t.Error(problem)
 	}
+	if note != "" {
+		t.Log(note)
+	}
+}
+
+// compareOutcome checks how one call ended on moto and on playkey against motoDifferences,
+// as compare does for fields: playkey ending as moto does where the table says IVS ends
+// otherwise is a problem.
+func compareOutcome(what, moto, pk string) (problem, note string) {
 	known, ok := motoDifferences[what]
 	switch {
+	case moto == pk && ok && pk == known.moto && pk != known.ivs:
+		return fmt.Sprintf("%s: playkey ends as moto does, %s, but IVS gives %s (%s)", what, pk, known.ivs, known.source), ""
+	case moto == pk:
+		return "", ""
 	case !ok:
-		t.Errorf("%s: moto %s, playkey %s: a difference no one has explained", what, moto, pk)
+		return fmt.Sprintf("%s: moto %s, playkey %s: a difference no one has explained", what, moto, pk), ""
 	case pk != known.ivs:
-		t.Errorf("%s: playkey %s, but IVS gives %s (%s)", what, pk, known.ivs, known.source)
+		return fmt.Sprintf("%s: playkey %s, but IVS gives %s (%s)", what, pk, known.ivs, known.source), ""
 	case moto != known.moto:
-		t.Logf("%s: moto now gives %s, not %s", what, moto, known.moto)
+		return "", fmt.Sprintf("%s: moto now gives %s, not %s", what, moto, known.moto)
+	}
+	return "", ""
+}
+
+// TestMotoComparison checks the comparison itself, without moto: a difference no one has
+// explained fails, a known one passes only with IVS's value on playkey's side, and playkey
+// falling back to moto's known-wrong behaviour fails even though the two then agree.
+func TestMotoComparison(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		moto, pk map[string]string
+		problem  string // "" for none
+	}{
+		{"same", map[string]string{"Channel.Type": `"STANDARD"`}, map[string]string{"Channel.Type": `"STANDARD"`}, ""},
+		{"known, IVS's value", map[string]string{"Channel.ContainerFormat": `""`}, map[string]string{"Channel.ContainerFormat": `"TS"`}, ""},
+		{"known, wrong value", map[string]string{"Channel.ContainerFormat": `""`}, map[string]string{"Channel.ContainerFormat": `"FRAGMENTED_MP4"`}, "IVS gives"},
+		{"regressed to moto", map[string]string{"Channel.ContainerFormat": `""`}, map[string]string{"Channel.ContainerFormat": `""`}, "moto's"},
+		{"regressed to absent", map[string]string{}, map[string]string{"Channel.Srt.Endpoint": "null"}, "moto's"},
+		{"summary falls back to Channel", map[string]string{"Channels[0].AdConfigurationArn": "null"}, map[string]string{"Channels[0].AdConfigurationArn": "null"}, "moto's"},
+		{"named channels are not moto's null", map[string]string{"Channels[0].Name": `"a"`}, map[string]string{"Channels[0].Name": `"a"`}, ""},
+		{"unexplained", map[string]string{"Channel.Type": `"BASIC"`}, map[string]string{"Channel.Type": `"STANDARD"`}, "no one has explained"},
+	} {
+		problems, _ := compare(tc.moto, tc.pk)
+		got := strings.Join(problems, "; ")
+		if (tc.problem == "") != (got == "") || !strings.Contains(got, tc.problem) {
+			t.Errorf("%s: problems %q, want one mentioning %q", tc.name, got, tc.problem)
+		}
+	}
+	for _, tc := range []struct{ what, moto, pk, problem string }{
+		{"DeleteChannel.status", "200", "204", ""},
+		{"DeleteChannel.status", "200", "200", "IVS gives 204"},
+		{"GetChannel(deleted)", "404 ResourceNotFoundException", "404 ResourceNotFoundException", ""},
+		{"CreateChannel(latencyMode FAST)", "200", "200", "IVS gives 400"},
+		{"GetChannel(deleted)", "404 ResourceNotFoundException", "400 ValidationException", "no one has explained"},
+	} {
+		if problem, _ := compareOutcome(tc.what, tc.moto, tc.pk); (tc.problem == "") != (problem == "") || !strings.Contains(problem, tc.problem) {
+			t.Errorf("%s %s/%s: problem %q, want one mentioning %q", tc.what, tc.moto, tc.pk, problem, tc.problem)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -149,6 +150,8 @@ func (s *Server) routes() {
 		s.mux.Handle(rt.pattern, s.handle(rt))
 	}
 	s.mux.HandleFunc("/", s.unknownOperation)
+	// Without it ServeMux redirects /tags to /tags/.
+	s.mux.HandleFunc("/tags", s.unknownOperation)
 }
 
 // ServeHTTP authenticates the request and dispatches it.
@@ -183,7 +186,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info.caller = caller
+	if p := r.URL.EscapedPath(); r.Method != http.MethodConnect && cleanPath(p) != p {
+		// ServeMux would answer a redirect to the cleaned path, which no AWS client
+		// follows usefully: no IVS operation has such a path.
+		s.unknownOperation(rec, r)
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
+}
+
+// cleanPath is p without empty, "." and ".." segments, keeping a trailing slash: the form
+// ServeMux redirects every other path to.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 func (s *Server) handle(rt route) http.Handler {

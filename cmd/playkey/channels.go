@@ -204,7 +204,11 @@ func showChannel(io *stdio, output string, c *types.Channel) error {
 func printChannel(io *stdio, c *types.Channel) {
 	fmt.Fprintf(io.out, "arn:           %s\n", aws.ToString(c.Arn))
 	fmt.Fprintf(io.out, "name:          %s\n", orDash(aws.ToString(c.Name)))
-	fmt.Fprintf(io.out, "type:          %s %s\n", c.Type, c.Preset)
+	if c.Preset != "" {
+		fmt.Fprintf(io.out, "type:          %s %s\n", c.Type, c.Preset)
+	} else {
+		fmt.Fprintf(io.out, "type:          %s\n", c.Type)
+	}
 	fmt.Fprintf(io.out, "latency mode:  %s\n", c.LatencyMode)
 	fmt.Fprintf(io.out, "private:       %s\n", yesNo(c.Authorized))
 	fmt.Fprintf(io.out, "policy:        %s\n", orDash(aws.ToString(c.PlaybackRestrictionPolicyArn)))

@@ -191,6 +191,7 @@ func TestChannelsCommands(t *testing.T) {
 	out := mustRun(t, env, playkeyBin, "channels", "create", "--name", "show", "--private", "--latency-mode", "NORMAL", "--tag", "team=video", "--policy", pol)
 	arn := regexp.MustCompile(`arn:aws:ivs:us-west-2:000000000000:channel/[a-zA-Z0-9]{12}`).FindString(out)
 	if arn == "" || !strings.Contains(out, "private:       yes") || !strings.Contains(out, "NORMAL") ||
+		!strings.Contains(out, "type:          STANDARD\n") || // no preset on STANDARD, no trailing space
 		!strings.Contains(out, "http://127.0.0.1:9999/api/video/v1/us-west-2.000000000000.channel.") ||
 		!regexp.MustCompile(`stream value:  sk_us-west-2_[a-zA-Z0-9]{12}_[a-zA-Z0-9]{30}`).MatchString(out) {
 		t.Fatalf("channels create printed:\n%s", out)

@@ -3,19 +3,26 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ivs"
 )
 
 // These tests run the real binary, as a user would, and drive it with the AWS CLI.
@@ -382,4 +389,274 @@ func TestKeygen(t *testing.T) {
 		t.Fatalf("keygen without -o: exit %d, want 2", code)
 	}
 	_ = io.Discard
+}
+
+// TestQuickStartVerbatim runs what a newcomer runs: the export lines and the aws command
+// that serve prints, then the README's openssl and aws commands, as written (only the port
+// differs), in a shell with no AWS configuration of its own.
+func TestQuickStartVerbatim(t *testing.T) {
+	needTool(t, "aws")
+	needTool(t, "openssl")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "In another shell, with those exports:\n\n```sh\n")
+	block, _, ok2 := strings.Cut(after, "```")
+	if !ok || !ok2 || !strings.Contains(block, "aws ivs import-playback-key-pair") {
+		t.Fatalf("README has no quick-start command block:\n%s", after)
+	}
+	dir := t.TempDir()
+	s := startServer(t, filepath.Join(dir, "data"))
+	var printed []string
+	for line := range strings.Lines(s.stdout.String()) {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, "export ") || strings.HasPrefix(l, "aws ") {
+			printed = append(printed, l)
+		}
+	}
+	if len(printed) < 4 {
+		t.Fatalf("serve printed no export lines and command:\n%s", s.stdout)
+	}
+	script := "set -e\n" + strings.Join(printed, "\n") + "\n" +
+		strings.ReplaceAll(block, "http://127.0.0.1:8080", s.endpoint)
+	home := t.TempDir()
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_PAGER=",
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials")}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the printed commands and the README's, run verbatim: %v\n%s\n%s", err, script, out)
+	}
+	_, fp := opensslFingerprint(t, filepath.Join(dir, "public.pem"))
+	i := strings.Index(string(out), `"keyPair"`)
+	var got struct{ KeyPair map[string]any }
+	if i < 0 || json.Unmarshal([]byte("{"+string(out[i:])), &got) != nil {
+		t.Fatalf("no keyPair in the output:\n%s", out)
+	}
+	if got.KeyPair["fingerprint"] != fp || got.KeyPair["name"] != "" ||
+		!regexp.MustCompile(`^arn:aws:ivs:us-west-2:000000000000:playback-key/[a-zA-Z0-9]{12}$`).MatchString(fmt.Sprint(got.KeyPair["arn"])) {
+		t.Fatalf("import printed %v; openssl fingerprint %s", got.KeyPair, fp)
+	}
+	if tags, ok := got.KeyPair["tags"].(map[string]any); !ok || len(tags) != 0 {
+		t.Fatalf("tags %v, want {}", got.KeyPair["tags"])
+	}
+}
+
+// opensslFingerprint returns the public key file's PEM and the fingerprint openssl computes.
+func opensslFingerprint(t *testing.T, pub string) (string, string) {
+	t.Helper()
+	out := mustRun(t, os.Environ(), "sh", "-c", "openssl pkey -pubin -in '"+pub+"' -outform DER | openssl md5 -c")
+	pem, err := os.ReadFile(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem), strings.TrimSpace(out[strings.LastIndex(out, "=")+1:])
+}
+
+// TestInsecureAcceptAnyKey: the opt-in accepts any access key and secret, the account is a
+// 12-digit key id, the server says so loudly, and it creates and prints no credentials.
+func TestInsecureAcceptAnyKey(t *testing.T) {
+	needTool(t, "aws")
+	needTool(t, "openssl")
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	s := startServer(t, data, "--insecure-accept-any-key")
+	if len(s.env) != 0 {
+		t.Errorf("printed credentials with --insecure-accept-any-key:\n%s", s.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(data, "credentials")); err == nil {
+		t.Error("created a credentials file with --insecure-accept-any-key")
+	}
+	if !strings.Contains(s.stderr.String(), "WARNING: --insecure-accept-any-key is on") ||
+		!regexp.MustCompile(`level=WARN msg="INSECURE: --insecure-accept-any-key`).MatchString(s.stderr.String()) {
+		t.Errorf("no loud warning on stderr and in the log:\n%s", s.stderr)
+	}
+	pub, fp := opensslKey(t, dir, "k")
+	material, _ := os.ReadFile(pub)
+	cli := func(key string, args ...string) (string, string, int) {
+		env := awsEnv(t, []string{"AWS_ACCESS_KEY_ID=" + key, "AWS_SECRET_ACCESS_KEY=not-checked-" + key})
+		return runCmd(t, env, "aws", append([]string{"ivs", "--endpoint-url", s.endpoint, "--output", "json"}, args...)...)
+	}
+	out, errOut, code := cli("123456789012", "import-playback-key-pair", "--public-key-material", string(material))
+	if code != 0 || !strings.Contains(out, `"arn:aws:ivs:us-west-2:123456789012:playback-key/`) || !strings.Contains(out, fp) {
+		t.Fatalf("import as 123456789012: exit %d\n%s%s", code, out, errOut)
+	}
+	// Another key is another account; a key id that is not 12 digits is 000000000000.
+	for key, want := range map[string]string{"210987654321": `"keyPairs": []`, "AKIAANYTHING": `"keyPairs": []`, "123456789012": ":123456789012:playback-key/"} {
+		if out, errOut, code := cli(key, "list-playback-key-pairs"); code != 0 || !strings.Contains(out, want) {
+			t.Errorf("list as %s: exit %d, want %q\n%s%s", key, code, want, out, errOut)
+		}
+	}
+	if _, errOut, code := cli("AKIAANYTHING", "import-playback-key-pair", "--public-key-material", string(material)); code != 0 {
+		t.Errorf("the same key in account 000000000000: exit %d %s", code, errOut)
+	}
+	if !strings.Contains(s.stderr.String(), "op=ListPlaybackKeyPairs account=000000000000") {
+		t.Errorf("no log line for the non-numeric key's account:\n%s", s.stderr)
+	}
+	if strings.Contains(s.stderr.String(), "not-checked-") {
+		t.Errorf("a secret reached the log:\n%s", s.stderr)
+	}
+}
+
+// TestUncleanPathsAnsweredByAPI: a path that http.ServeMux would redirect to its cleaned
+// form gets the API's answer instead, in AWS's shape.
+func TestUncleanPathsAnsweredByAPI(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, filepath.Join(dir, "data"))
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range []string{"//ListPlaybackKeyPairs", "/x/../ListPlaybackKeyPairs", "/console/../ImportPlaybackKeyPair",
+		"/tags/arn:aws:ivs:us-west-2:000000000000:playback-key//x", "/tags"} {
+		resp, err := noRedirect.Post(s.endpoint+p, "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 403 || resp.Header.Get("x-amzn-ErrorType") != "MissingAuthenticationTokenException" ||
+			resp.Header.Get("x-amzn-RequestId") == "" || !bytes.Contains(body, []byte(`"exceptionMessage"`)) {
+			t.Errorf("unsigned POST %s: %d %v %s", p, resp.StatusCode, resp.Header, body)
+		}
+	}
+	// The console and the health check are still served.
+	for p, want := range map[string]int{"/healthz": 200, "/console/": 200} {
+		resp, err := noRedirect.Get(s.endpoint + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", p, resp.StatusCode, want)
+		}
+	}
+}
+
+// TestKillDashNineUnderConcurrentWrites imports and deletes key pairs from many goroutines
+// through the AWS SDK, kills the server with SIGKILL in the middle, and restarts it on the
+// same data directory: every import answered 200 is there with its fingerprint, every
+// delete answered 200 is gone, and no account and region holds more than 3 key pairs.
+func TestKillDashNineUnderConcurrentWrites(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	credFile, creds := writeCredentials(t, dir, "111111111111", "222222222222")
+	regions := []string{"us-west-2", "eu-west-1", "ap-northeast-1"}
+	s := startServer(t, data, "--credentials", credFile)
+
+	type scope struct{ cred, region int }
+	type state int
+	const (
+		present  state = iota // import acknowledged
+		deleting              // delete sent, not acknowledged
+		deleted               // delete acknowledged
+	)
+	var (
+		mu      sync.Mutex
+		keys    = map[string]state{}  // ARN -> what the client knows
+		fps     = map[string]string{} // ARN -> fingerprint
+		byScope = map[scope][]string{}
+		acked   atomic.Int64
+		killed  atomic.Bool
+	)
+	pems := newPublicKeyPEMs(t, 200)
+	var next atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range 12 {
+		wg.Go(func() {
+			rnd := mrand.New(mrand.NewPCG(uint64(w), 1))
+			for ctx.Err() == nil {
+				sc := scope{rnd.IntN(len(creds)), rnd.IntN(len(regions))}
+				c := ivsClient(s.endpoint, creds[sc.cred], regions[sc.region], nil)
+				mu.Lock()
+				var victim string
+				if live := byScope[sc]; len(live) > 0 && rnd.IntN(2) == 0 {
+					victim = live[rnd.IntN(len(live))]
+					keys[victim] = deleting
+					byScope[sc] = slices.DeleteFunc(live, func(a string) bool { return a == victim })
+				}
+				mu.Unlock()
+				if victim != "" {
+					_, err := c.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: aws.String(victim)})
+					if err == nil {
+						mu.Lock()
+						keys[victim] = deleted
+						mu.Unlock()
+						acked.Add(1)
+					} else if !killed.Load() && ctx.Err() == nil {
+						t.Errorf("delete %s: %v", victim, err)
+					}
+					continue
+				}
+				i := int(next.Add(1)) % len(pems)
+				out, err := c.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{PublicKeyMaterial: aws.String(pems[i])})
+				switch code := apiCode(err); {
+				case err == nil:
+					arn := aws.ToString(out.KeyPair.Arn)
+					mu.Lock()
+					keys[arn], fps[arn] = present, aws.ToString(out.KeyPair.Fingerprint)
+					byScope[sc] = append(byScope[sc], arn)
+					mu.Unlock()
+					acked.Add(1)
+				case code == "ServiceQuotaExceededException" || code == "ConflictException":
+				case !killed.Load() && ctx.Err() == nil:
+					t.Errorf("import: %v", err)
+				}
+			}
+		})
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for acked.Load() < 150 && time.Now().Before(deadline) && !t.Failed() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	killed.Store(true)
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-s.done
+	cancel()
+	wg.Wait()
+	if n := acked.Load(); n < 150 {
+		t.Fatalf("only %d writes acknowledged before the kill", n)
+	}
+
+	s2 := startServer(t, data, "--credentials", credFile)
+	ctx = context.Background()
+	for _, cred := range creds {
+		for _, region := range regions {
+			c := ivsClient(s2.endpoint, cred, region, nil)
+			out, err := c.ListPlaybackKeyPairs(ctx, &ivs.ListPlaybackKeyPairsInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.KeyPairs) > 3 {
+				t.Errorf("%s %s holds %d key pairs", cred.account, region, len(out.KeyPairs))
+			}
+			listed := map[string]bool{}
+			for _, kp := range out.KeyPairs {
+				listed[aws.ToString(kp.Arn)] = true
+			}
+			for arn := range keys {
+				if !strings.Contains(arn, ":"+region+":"+cred.account+":") {
+					continue
+				}
+				switch keys[arn] {
+				case present:
+					if !listed[arn] {
+						t.Errorf("acknowledged import %s lost after kill -9", arn)
+						continue
+					}
+					got, err := c.GetPlaybackKeyPair(ctx, &ivs.GetPlaybackKeyPairInput{Arn: aws.String(arn)})
+					if err != nil || aws.ToString(got.KeyPair.Fingerprint) != fps[arn] {
+						t.Errorf("get %s after kill -9: %v", arn, err)
+					}
+				case deleted:
+					if listed[arn] {
+						t.Errorf("acknowledged delete of %s undone after kill -9", arn)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d writes acknowledged before kill -9, %d key pairs known", acked.Load(), len(keys))
 }

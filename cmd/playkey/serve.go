@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -97,10 +98,19 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 
 	apiHandler := api.New(api.Config{Store: store, Auth: api.SigV4(verifier), Logger: logger, PlaybackURL: playbackURL})
 	logger.Info("channel playback URLs point at the playback gate", "base", playbackURL)
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", healthz(store))
-	mux.Handle(console.Prefix, console.Handler())
-	mux.Handle("/", apiHandler)
+	// A plain switch rather than a ServeMux: ServeMux redirects paths with empty, "." or ".."
+	// segments to their cleaned form, and the API answers every path itself, in AWS's shape.
+	health, consoleHandler := healthz(store), console.Handler()
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			health(w, r)
+		case r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, console.Prefix) && path.Clean(r.URL.Path) == strings.TrimSuffix(r.URL.Path, "/"):
+			consoleHandler.ServeHTTP(w, r)
+		default:
+			apiHandler.ServeHTTP(w, r)
+		}
+	})
 
 	ln, err := net.Listen("tcp", cfg.apiAddr)
 	if err != nil {
@@ -123,7 +133,7 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	fmt.Fprintf(io.out, "playkey API listening on %s\n", endpoint)
 
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -170,6 +180,10 @@ func playbackBaseURL(addr, override string) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || port == "" {
 		return "", usageErrorf("--playback-addr %q: want HOST:PORT", addr)
+	}
+	if port == "0" {
+		// Only a running gate picks a port, and without --origin none runs.
+		return "", usageErrorf("--playback-addr %q: port 0 needs --origin (the gate then picks the port) or --playback-url", addr)
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
@@ -241,7 +255,9 @@ func printCredentials(io *stdio, c *sigv4.Credential, endpoint string) {
 	fmt.Fprintf(io.out, "Created credentials for account %s; use them with the AWS CLI or SDKs:\n\n", c.Account)
 	fmt.Fprintf(io.out, "  export AWS_ACCESS_KEY_ID=%s\n", c.AccessKeyID)
 	fmt.Fprintf(io.out, "  export AWS_SECRET_ACCESS_KEY=%s\n", c.SecretAccessKey)
-	fmt.Fprintf(io.out, "  export AWS_REGION=us-west-2\n\n")
+	// AWS_REGION is what the SDKs and AWS CLI v2 read; AWS CLI v1 reads only AWS_DEFAULT_REGION.
+	fmt.Fprintf(io.out, "  export AWS_REGION=us-west-2\n")
+	fmt.Fprintf(io.out, "  export AWS_DEFAULT_REGION=us-west-2\n\n")
 	fmt.Fprintf(io.out, "  aws ivs list-playback-key-pairs --endpoint-url %s\n\n", endpoint)
 	fmt.Fprintln(io.out, "They are kept in the credentials file of the data directory and not printed again.")
 }
