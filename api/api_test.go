@@ -58,13 +58,23 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
+	return newTestServerWith(t, nil)
+}
+
+// newTestServerWith is newTestServer with its configuration adjusted by configure.
+func newTestServerWith(t *testing.T, configure func(*api.Config)) *testServer {
+	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "playkey.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	h := api.New(api.Config{Store: store, Auth: api.SigV4(&sigv4.Verifier{Service: "ivs", Lookup: sigv4.Credentials(keys).Lookup}),
-		MaxBodyBytes: 64 << 10, PlaybackURL: testPlaybackURL + "/"})
+	cfg := api.Config{Store: store, Auth: api.SigV4(&sigv4.Verifier{Service: "ivs", Lookup: sigv4.Credentials(keys).Lookup}),
+		MaxBodyBytes: 64 << 10, PlaybackURL: testPlaybackURL + "/"}
+	if configure != nil {
+		configure(&cfg)
+	}
+	h := api.New(cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testServer{url: srv.URL, store: store}

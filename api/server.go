@@ -46,6 +46,9 @@ type Config struct {
 	Now func() time.Time
 	// MaxBodyBytes caps request bodies; 0 means 1 MiB.
 	MaxBodyBytes int64
+	// TokenLeeway is the clock leeway VerifyPlaybackToken allows on exp: the gate's, so that
+	// both give the same verdict.
+	TokenLeeway time.Duration
 	// PlaybackURL is the public base URL of the playback gate, without a trailing slash
 	// (one is removed): a channel's playbackUrl is
 	// {PlaybackURL}/api/video/v1/{region}.{account}.channel.{id}.m3u8. Empty means
@@ -58,13 +61,14 @@ const DefaultPlaybackURL = "http://127.0.0.1:8081"
 
 // Server is the IVS API as an http.Handler.
 type Server struct {
-	store   playkey.Store
-	auth    Authenticator
-	log     *slog.Logger
-	now     func() time.Time
-	maxBody int64
-	mux     *http.ServeMux
-	secret  secretCache
+	store       playkey.Store
+	auth        Authenticator
+	log         *slog.Logger
+	now         func() time.Time
+	maxBody     int64
+	tokenLeeway time.Duration
+	mux         *http.ServeMux
+	secret      secretCache
 	// playbackURL is Config.PlaybackURL, defaulted, without a trailing slash.
 	playbackURL string
 }
@@ -72,12 +76,13 @@ type Server struct {
 // New returns the API handler.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:   cfg.Store,
-		auth:    cfg.Auth,
-		log:     cfg.Logger,
-		now:     cfg.Now,
-		maxBody: cfg.MaxBodyBytes,
-		mux:     http.NewServeMux(),
+		store:       cfg.Store,
+		auth:        cfg.Auth,
+		log:         cfg.Logger,
+		now:         cfg.Now,
+		maxBody:     cfg.MaxBodyBytes,
+		tokenLeeway: cfg.TokenLeeway,
+		mux:         http.NewServeMux(),
 
 		playbackURL: strings.TrimSuffix(cfg.PlaybackURL, "/"),
 	}

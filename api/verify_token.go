@@ -90,7 +90,7 @@ func (s *Server) verifyPlaybackToken(ctx context.Context, c Caller, r *http.Requ
 			arns = append(arns, kp.ARN.String())
 		}
 	}
-	claims, i, err := (&token.Verifier{}).Verify(tok, keys, arn.String(), now)
+	claims, i, err := (&token.Verifier{Leeway: s.tokenLeeway}).Verify(tok, keys, arn.String(), now)
 	var rej *token.Rejection
 	switch {
 	case errors.As(err, &rej):

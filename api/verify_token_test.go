@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/api"
 	"github.com/playkey/playkey/token"
 )
 
@@ -143,6 +144,35 @@ func TestVerifyPlaybackToken(t *testing.T) {
 	}
 	if status, _ := verifyToken(t, ts, "", arn); status != 400 {
 		t.Errorf("no token: %d", status)
+	}
+}
+
+// TestVerifyPlaybackTokenLeeway: the server judges exp with the gate's leeway, so that
+// `token verify --endpoint-url` and the gate agree on a token just past its expiry.
+func TestVerifyPlaybackTokenLeeway(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServerWith(t, func(c *api.Config) { c.TokenLeeway = 30 * time.Second })
+	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
+	key, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if _, err := c.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{
+		PublicKeyMaterial: aws.String(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	arn := *createChannel(t, c, &ivs.CreateChannelInput{Authorized: true}).Channel.Arn
+	for _, tc := range []struct {
+		ago  time.Duration
+		want bool
+	}{{10 * time.Second, true}, {2 * time.Minute, false}} {
+		tok, err := token.Sign(token.Claims{ChannelARN: arn, Exp: time.Now().Add(-tc.ago).Unix()}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, got := verifyToken(t, ts, tok, arn)
+		if status != 200 || got.Valid != tc.want {
+			t.Errorf("expired %v ago with 30s leeway: status %d, %+v; want valid=%v", tc.ago, status, got, tc.want)
+		}
 	}
 }
 

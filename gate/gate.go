@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -233,16 +234,19 @@ func (g *Gate) pollRevocations(ctx context.Context) {
 }
 
 // A store that announces changes as they commit (PostgreSQL's NOTIFY) can tell the gate,
-// which then forgets what it cached at once instead of when the cache expires. The caches'
-// own expiry still bounds propagation when announcements are lost.
+// which then reads what changed again on its next use instead of when the cache expires.
+// What it read before stays only as the fallback for a store that cannot be read, within
+// RevocationStaleAfter, as without an announcement. The caches' own expiry still bounds
+// propagation when announcements are lost.
 
-// KeysChanged forgets the cached playback keys of scope.
+// KeysChanged makes the gate read the playback keys of scope again.
 func (g *Gate) KeysChanged(scope playkey.Scope) { g.keys.drop(scope) }
 
-// ChannelChanged forgets what the gate cached of the channel arn.
+// ChannelChanged makes the gate read the channel arn again.
 func (g *Gate) ChannelChanged(arn playkey.ARN) { g.channels.drop(arn) }
 
-// PoliciesChanged forgets every cached channel, since any of them may use a changed policy.
+// PoliciesChanged makes the gate read every channel again, since any of them may use a
+// changed policy.
 func (g *Gate) PoliciesChanged() { g.channels.dropAll() }
 
 // RevocationsChanged reads the new revocations now rather than at the next poll.
@@ -253,7 +257,7 @@ func (g *Gate) RevocationsChanged() {
 	}
 }
 
-// AllChanged forgets every cached key and channel and reads the revocations now.
+// AllChanged makes the gate read every key and channel again, and the revocations now.
 func (g *Gate) AllChanged() {
 	g.keys.dropAll()
 	g.channels.dropAll()
@@ -374,7 +378,26 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(v) // net/http closes the connection without logging
 		}
 	}()
+	if p := r.URL.EscapedPath(); r.Method != http.MethodConnect && cleanPath(p) != p {
+		// ServeMux would answer an HTML redirect to the cleaned path. No URL the gate
+		// serves or writes into a playlist has empty or dot segments, so say so instead.
+		g.fail(rec, r, &failure{status: http.StatusNotFound, code: "not_found", reason: "nothing is served at this path: it has empty or dot segments"})
+		return
+	}
 	g.mux.ServeHTTP(rec, r)
+}
+
+// cleanPath is p without empty, "." and ".." segments, keeping a trailing slash: the form
+// ServeMux redirects every other path to.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 func (g *Gate) serveHealth(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/token"
 )
 
@@ -377,8 +379,15 @@ func TestPublicPolicy(t *testing.T) {
 		t.Fatalf("allowed origin: %s", mv.Status)
 	}
 	v := find(t, mv.body, "360p/index.m3u8")
-	if r := h.get(v); r.StatusCode != 403 {
-		t.Errorf("strict policy, segment request without Origin: %s", r.Status)
+	// Refused by the policy, and said so: this session has no token.
+	r = h.get(v)
+	wantRefused(t, r, 403, ivsRestricted, CodeOriginNotAllowed)
+	if reason := r.Header.Get("X-Playkey-Reason"); !strings.Contains(reason, "playback restriction policy") || strings.Contains(reason, "token") {
+		t.Errorf("strict policy, request without Origin: reason %q, want the policy named", reason)
+	}
+	wantRefused(t, h.get(v, "Origin", "https://evil.example"), 403, ivsRestricted, CodeOriginNotAllowed)
+	if r := h.get(v, "Origin", "https://app.example"); r.StatusCode != 200 {
+		t.Errorf("strict policy, allowed origin: %s", r.Status)
 	}
 
 	// A private channel ignores its policy.
@@ -417,6 +426,27 @@ func TestSessionURLTampering(t *testing.T) {
 	// LL-HLS delivery directives may be added.
 	if r := h.get(v + "?_HLS_msn=3&_HLS_part=1"); r.StatusCode != 200 {
 		t.Errorf("with _HLS_ directives: %s %s", r.Status, r.body)
+	}
+}
+
+func TestUncleanPathsRefused(t *testing.T) {
+	// ServeMux would redirect these to their cleaned form with an HTML body; the gate
+	// answers its JSON refusal instead, and never a redirect.
+	h := newHarness(t)
+	mv := h.play(h.sign(token.Claims{}))
+	v := find(t, mv.body, "360p/index.m3u8")
+	for _, p := range []string{
+		"//healthz",
+		"/api/video/v1/./" + strings.TrimPrefix(playbackPath(h.public), "/api/video/v1/"),
+		"/api/video/v1//" + strings.TrimPrefix(playbackPath(h.public), "/api/video/v1/"),
+		strings.Replace(v, "/360p/", "/360p/../360p/", 1),
+		strings.Replace(v, "/360p/", "/360p//", 1),
+	} {
+		rec := httptestGet(h.gate, p)
+		var body []errorItem
+		if rec.Code != 404 || rec.Header().Get("Location") != "" || rec.Header().Get("X-Playkey-Code") != "not_found" || json.Unmarshal(rec.Body.Bytes(), &body) != nil || len(body) != 1 || body[0].Type != "error" {
+			t.Errorf("%s: %d, Location %q, body %s", p, rec.Code, rec.Header().Get("Location"), rec.Body)
+		}
 	}
 }
 
@@ -689,6 +719,18 @@ func TestOriginBodyStalls(t *testing.T) {
 		t.Errorf("the stalled response took %v", d)
 	}
 	eventually(t, "the cut-off logged", func() bool { return strings.Contains(h.logs.String(), "code=aborted") })
+
+	// A playlist is read whole before anything is sent, so its stall is a 504.
+	h.setOriginHook(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Write([]byte("#EXTM3U\n"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		return true
+	})
+	wantRefused(t, h.get(playbackPath(h.public)), 504, "", CodeOriginTimeout)
 }
 
 func TestAnnouncedChanges(t *testing.T) {
@@ -722,4 +764,31 @@ func TestAnnouncedChanges(t *testing.T) {
 	if r := h.get(playbackPath(h.public)); r.StatusCode != 200 {
 		t.Errorf("after AllChanged: %s", r.Status)
 	}
+}
+
+func TestAnnouncementThenOutage(t *testing.T) {
+	// An announcement makes the gate read the store again, but what it read last stays
+	// its fallback: a store that fails just after an announcement (a store's watcher
+	// announces everything when it starts listening) gets the stale window, as a store
+	// that fails without one does, rather than refusals at once.
+	h := newHarness(t, func(c *Config) { c.StateRefresh = time.Hour; c.RevocationStaleAfter = time.Hour })
+	tok := h.sign(token.Claims{})
+	h.play(tok)
+	if r := h.get(playbackPath(h.public)); r.StatusCode != 200 {
+		t.Fatalf("public channel: %s", r.Status)
+	}
+	h.gate.AllChanged()
+	h.state.setBroken(true)
+	h.play(tok)
+	if r := h.get(playbackPath(h.public)); r.StatusCode != 200 {
+		t.Errorf("public channel after an announcement, store down: %s %s", r.Status, r.body)
+	}
+	// A channel the gate never read is still an outage.
+	other := playkey.ARN{Region: h.public.Region, Account: h.public.Account, Type: playkey.TypeChannel, ID: "neverREAD001"}
+	wantRefused(t, h.get(playbackPath(other)), 503, "", CodeUnavailable)
+	// When the store is back, the announced change applies.
+	h.state.setBroken(false)
+	h.state.setChannel(h.public, Channel{Authorized: true})
+	h.gate.ChannelChanged(h.public)
+	wantRefused(t, h.get(playbackPath(h.public)), 403, ivsInvalidToken, CodeMissingToken)
 }

@@ -65,7 +65,7 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 		if len(p.AllowedOrigins) > 0 {
 			sess.Origins = slices.Clone(p.AllowedOrigins)
 		}
-		sess.Strict = p.StrictOriginEnforcement
+		sess.Strict, sess.Policy = p.StrictOriginEnforcement, true
 	}
 	origin := r.Header.Get("Origin")
 	if sess.Strict && !sess.originAllowed(origin) {
@@ -355,7 +355,7 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 	}
 	if sess.Strict {
 		if o := r.Header.Get("Origin"); !sess.originAllowed(o) {
-			return nil, originRefused(o, true)
+			return nil, originRefused(o, !sess.Policy)
 		}
 	}
 	co, err := g.origin.channel(sess.Region, sess.Account, sess.ChannelID)

@@ -164,12 +164,13 @@ func TestSessionRoundTrip(t *testing.T) {
 		{},
 		{ID: [8]byte{1, 2, 3}, Expires: 1 << 40, Region: "us-west-2", Account: "123456789012", ChannelID: "abc", ViewerID: "ü-viewer,1", Version: -3, MaxHeight: 480, Origins: []string{"https://a.example", "https://*.b.example"}, Strict: true},
 		{Origins: []string{""}},
+		{Origins: []string{"https://a.example"}, Strict: true, Policy: true},
 	} {
 		got, err := decodeSession(s.encode())
 		if err != nil {
 			t.Fatalf("%+v: %v", s, err)
 		}
-		if got.encode() != s.encode() || (got.Origins == nil) != (s.Origins == nil) {
+		if got.encode() != s.encode() || (got.Origins == nil) != (s.Origins == nil) || got.Policy != s.Policy {
 			t.Errorf("round trip: %+v, want %+v", got, s)
 		}
 	}

@@ -33,12 +33,16 @@ type session struct {
 	// on every request.
 	Origins []string
 	Strict  bool
+	// Policy says that Origins and Strict come from a public channel's playback
+	// restriction policy rather than from a token, so that refusals name the right rule.
+	Policy bool
 }
 
 const (
 	sessionFormat   = 1
 	flagStrict      = 1 << 0
 	flagHasOrigins  = 1 << 1
+	flagPolicy      = 1 << 2
 	macSize         = 16
 	maxSessionBytes = 2048 // encoded, before base64: five long origins fit many times
 	macContext      = "playkey-gate session v1\x00"
@@ -72,6 +76,9 @@ func (s *session) encode() string {
 	}
 	if s.Origins != nil {
 		flags |= flagHasOrigins
+	}
+	if s.Policy {
+		flags |= flagPolicy
 	}
 	b = append(b, flags)
 	b = append(b, s.ID[:]...)
@@ -128,6 +135,7 @@ func decodeSession(enc string) (*session, error) {
 	}
 	s.Region, s.Account, s.ChannelID, s.ViewerID = fields[0], fields[1], fields[2], fields[3]
 	s.Strict = flags&flagStrict != 0
+	s.Policy = flags&flagPolicy != 0
 	if flags&flagHasOrigins != 0 {
 		s.Origins = strings.Split(fields[4], ",")
 	}

@@ -92,6 +92,7 @@ type ttlEntry[V any] struct {
 	fetched time.Time
 	used    time.Time
 	retry   time.Time // for a value kept after a failed fetch: when to try again
+	dropped bool      // announced as changed: fetch again, but keep as the fallback
 }
 
 func newTTLCache[K comparable, V any](ttl, stale time.Duration, now func() time.Time, fetch func(context.Context, K) (V, error)) *ttlCache[K, V] {
@@ -108,7 +109,7 @@ func (c *ttlCache[K, V]) get(ctx context.Context, k K) (V, error) {
 	if e != nil {
 		select {
 		case <-e.ready:
-			if e.err == nil && (now.Sub(e.fetched) < c.ttl || now.Before(e.retry)) {
+			if e.err == nil && !e.dropped && (now.Sub(e.fetched) < c.ttl || now.Before(e.retry)) {
 				e.used = now
 				c.mu.Unlock()
 				return e.val, nil
@@ -160,18 +161,25 @@ func (c *ttlCache[K, V]) get(ctx context.Context, k K) (V, error) {
 	}
 }
 
-// drop forgets k, so that the next get fetches it. A fetch under way still answers the
-// callers waiting for it, but its result is not kept.
+// drop makes the next get of k fetch it again. A fetch under way still answers the callers
+// waiting for it, and its result is fetched again too. The value stays only as the
+// fallback for a fetch that fails (within the stale window), as it would have without the
+// drop: losing it would turn a store outage that begins just after an announcement (or
+// just after a store's watcher starts and announces everything) into refusals at once.
 func (c *ttlCache[K, V]) drop(k K) {
 	c.mu.Lock()
-	delete(c.entries, k)
+	if e := c.entries[k]; e != nil {
+		e.dropped = true
+	}
 	c.mu.Unlock()
 }
 
-// dropAll forgets everything.
+// dropAll drops every entry.
 func (c *ttlCache[K, V]) dropAll() {
 	c.mu.Lock()
-	clear(c.entries)
+	for _, e := range c.entries {
+		e.dropped = true
+	}
 	c.mu.Unlock()
 }
 

@@ -52,6 +52,9 @@ func (v *Verifier) Verify(tok string, keys []*ecdsa.PublicKey, channelARN string
 		if len(keys) == 0 {
 			return nil, -1, reject(UnknownKey, "this account has no playback keys in this region, so no token can verify")
 		}
+		if len(keys) == 1 {
+			return nil, -1, reject(UnknownKey, "signature does not match this account's playback key: the token was signed with another key, or changed after signing")
+		}
 		return nil, -1, reject(UnknownKey, "signature matches none of this account's %d playback keys: the token was signed with another key, or changed after signing", len(keys))
 	}
 	if rejs := checkClaims(&t.Claims, channelARN, now, v.Leeway, true, false); len(rejs) > 0 {

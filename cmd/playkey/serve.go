@@ -96,7 +96,7 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 		return err
 	}
 
-	apiHandler := api.New(api.Config{Store: store, Auth: api.SigV4(verifier), Logger: logger, PlaybackURL: playbackURL})
+	apiHandler := api.New(api.Config{Store: store, Auth: api.SigV4(verifier), Logger: logger, PlaybackURL: playbackURL, TokenLeeway: gf.leeway})
 	logger.Info("channel playback URLs point at the playback gate", "base", playbackURL)
 	// A plain switch rather than a ServeMux: ServeMux redirects paths with empty, "." or ".."
 	// segments to their cleaned form, and the API answers every path itself, in AWS's shape.
