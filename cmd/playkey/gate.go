@@ -146,7 +146,7 @@ func runGate(ctx context.Context, io *stdio, args []string) error {
 	fs := newFlagSet(io, "gate", "")
 	fs.StringVar(&cfg.playbackAddr, "playback-addr", "127.0.0.1:8081", "`HOST:PORT` the playback gate listens on (port 0 picks a free port)")
 	fs.StringVar(&cfg.dataDir, "data", "./playkey-data", "`DIR` holding the embedded database (the one serve uses)")
-	fs.StringVar(&cfg.storeURL, "store", "", "where state lives: a postgres:// `URL`, or empty for the embedded SQLite database in --data")
+	fs.StringVar(&cfg.storeURL, "store", "", "where state lives: a postgres:// or postgresql:// `URL` for PostgreSQL; empty (or anything else) for the embedded SQLite database in --data")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	gf.register(fs)
@@ -169,7 +169,7 @@ func runGate(ctx context.Context, io *stdio, args []string) error {
 			return fmt.Errorf("data directory: %w (the gate reads the store that serve writes)", err)
 		}
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, logger, cfg)
 	if err != nil {
 		return err
 	}

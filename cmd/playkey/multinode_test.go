@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,6 +28,7 @@ import (
 
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/postgres/pgtest"
+	"github.com/playkey/playkey/token"
 )
 
 // These tests run several real `playkey serve` processes on one PostgreSQL schema, as a
@@ -408,3 +411,77 @@ func TestNodesKeyPairQuotaAndDuplicates(t *testing.T) {
 
 // status5xx finds a request log line that answered a server error.
 var status5xx = regexp.MustCompile(`status=5\d\d`)
+
+// TestStoreSelection: --store with a postgres:// or postgresql:// URL puts serve's and the
+// gate's state in PostgreSQL; any other value, or none, keeps the embedded SQLite
+// database in --data. Each store is shown to be the one used by what lands in it and by
+// a gate that can only play a channel whose key and channel it reads from that store.
+func TestStoreSelection(t *testing.T) {
+	schema, storeURL := pgtest.Schema(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	credFile, creds := writeCredentials(t, dir, "123456789012")
+	origin := hlsOrigin(t)
+	db, err := pgx.Connect(ctx, storeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(context.Background())
+	pgKeyPairs := func() int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM playback_key_pairs`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// playsThroughGate imports a key and creates a private channel through the API node,
+	// then starts a gate with gateArgs and requires it to play a token of that key.
+	playsThroughGate := func(t *testing.T, api *server, gateArgs ...string) {
+		t.Helper()
+		c := ivsClient(api.endpoint, creds[0], "us-west-2", nil)
+		k := newPlayKey(t)
+		if _, err := c.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{PublicKeyMaterial: aws.String(k.pem)}); err != nil {
+			t.Fatal(err)
+		}
+		ch, err := c.CreateChannel(ctx, &ivs.CreateChannelInput{Authorized: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := startGate(t, append([]string{"--origin", origin}, gateArgs...)...)
+		m := &multiGate{api: c, gates: []*gateNode{g}, http: &http.Client{Timeout: 30 * time.Second}}
+		m.allPlay(t, aws.ToString(ch.Channel.PlaybackUrl), k.sign(t, token.Claims{ChannelARN: aws.ToString(ch.Channel.Arn)}))
+	}
+
+	for i, prefix := range []string{"postgres://", "postgresql://"} {
+		t.Run(prefix, func(t *testing.T) {
+			u := prefix + strings.TrimPrefix(storeURL, "postgres://")
+			data := filepath.Join(dir, fmt.Sprint("pg", i))
+			api := startServer(t, data, "--credentials", credFile, "--store", u)
+			// The gate's own --data is an empty directory: only PostgreSQL holds the key.
+			playsThroughGate(t, api, "--store", u)
+			if n := pgKeyPairs(); n != i+1 {
+				t.Errorf("schema %s holds %d key pairs, want %d", schema, n, i+1)
+			}
+			if _, err := os.Stat(filepath.Join(data, "playkey.db")); err == nil {
+				t.Errorf("serve --store %s... made an embedded database in --data", prefix)
+			}
+		})
+	}
+	for i, other := range []string{"", "mysql://127.0.0.1/playkey", "sqlite:playkey.db", "Postgres"} {
+		t.Run(fmt.Sprintf("%q", other), func(t *testing.T) {
+			data := filepath.Join(dir, fmt.Sprint("other", i))
+			before := pgKeyPairs()
+			api := startServer(t, data, "--credentials", credFile, "--store", other)
+			// The gate reads the embedded database serve wrote in data, and only that.
+			playsThroughGate(t, api, "--store", other, "--data", data)
+			if _, err := os.Stat(filepath.Join(data, "playkey.db")); err != nil {
+				t.Errorf("serve --store %q: no embedded database in --data: %v", other, err)
+			}
+			if n := pgKeyPairs(); n != before {
+				t.Errorf("serve --store %q put a key pair in PostgreSQL", other)
+			}
+		})
+	}
+}

@@ -85,12 +85,19 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, logger, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 
+	// Listen before creating credentials: a taken port must not leave credentials behind
+	// that were never printed.
+	ln, err := net.Listen("tcp", cfg.apiAddr)
+	if err != nil {
+		return fmt.Errorf("api listener: %w", err)
+	}
+	defer ln.Close()
 	verifier, creds, err := authFromFlags(io, logger, cfg)
 	if err != nil {
 		return err
@@ -112,10 +119,6 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 		}
 	})
 
-	ln, err := net.Listen("tcp", cfg.apiAddr)
-	if err != nil {
-		return fmt.Errorf("api listener: %w", err)
-	}
 	endpoint := "http://" + ln.Addr().String()
 	if creds != nil {
 		printCredentials(io, creds, endpoint)
@@ -204,18 +207,27 @@ func healthz(store playkey.Store) http.HandlerFunc {
 	}
 }
 
-func openStore(ctx context.Context, cfg serveConfig) (playkey.Store, error) {
+// openStore opens PostgreSQL for a postgres:// or postgresql:// --store, else the embedded
+// SQLite database in the data directory, and logs which (a mistyped URL would otherwise
+// pass unnoticed).
+func openStore(ctx context.Context, logger *slog.Logger, cfg serveConfig) (playkey.Store, error) {
 	if strings.HasPrefix(cfg.storeURL, "postgres://") || strings.HasPrefix(cfg.storeURL, "postgresql://") {
 		s, err := postgres.Open(ctx, cfg.storeURL)
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
+		logger.Info("store opened", "kind", "postgres", "schema", s.Schema())
 		return s, nil
 	}
-	s, err := sqlite.Open(ctx, filepath.Join(cfg.dataDir, "playkey.db"))
+	path := filepath.Join(cfg.dataDir, "playkey.db")
+	if cfg.storeURL != "" {
+		logger.Warn("--store is not a postgres:// or postgresql:// URL; using the embedded SQLite database", "path", path)
+	}
+	s, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	logger.Info("store opened", "kind", "sqlite", "path", path)
 	return s, nil
 }
 
