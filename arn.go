@@ -117,3 +117,21 @@ func RandomString(n int) string {
 	}
 	return string(b)
 }
+
+// resourceNouns names each resource type in messages.
+var resourceNouns = map[string]string{
+	TypePlaybackKey:               "playback key pair",
+	TypeChannel:                   "channel",
+	TypeStreamKey:                 "stream key",
+	TypePlaybackRestrictionPolicy: "playback restriction policy",
+}
+
+// NotFound returns the ResourceNotFound error for arn, naming its type: "channel arn:... not
+// found" ("resource arn:... not found" for a type playkey does not hold).
+func NotFound(arn ARN) error {
+	noun, ok := resourceNouns[arn.Type]
+	if !ok {
+		noun = "resource"
+	}
+	return Errorf(ErrResourceNotFound, "%s %s not found", noun, arn)
+}

@@ -110,7 +110,7 @@ func (s *Server) listPlaybackKeyPairs(ctx context.Context, c Caller, r *http.Req
 // never learns whether another's resources exist.
 func own(c Caller, arn playkey.ARN) error {
 	if arn.Scope() != c.Scope() {
-		return playkey.Errorf(playkey.ErrResourceNotFound, "resource %s not found", arn)
+		return playkey.NotFound(arn)
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func insertChannel(ctx context.Context, tx querier, ch *playkey.Channel) error {
 		return playkey.Errorf(playkey.ErrConflict, "channel %s already exists", a)
 	}
 	if foreignKeyViolation(err) == fkChannelPolicy {
-		return notFound(ch.PlaybackRestrictionPolicy)
+		return playkey.NotFound(ch.PlaybackRestrictionPolicy)
 	}
 	return err
 }
@@ -63,7 +63,7 @@ func (s *Store) Channel(ctx context.Context, arn playkey.ARN) (*playkey.Channel,
 	var ch *playkey.Channel
 	err := s.do(ctx, "get channel", func(ctx context.Context) error {
 		if arn.Type != playkey.TypeChannel {
-			return notFound(arn)
+			return playkey.NotFound(arn)
 		}
 		var err error
 		ch, err = queryOne(ctx, s.pool, arn, scanChannel,
@@ -118,7 +118,7 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 	var out *playkey.Channel
 	err := s.inTx(ctx, "update channel", func(ctx context.Context, tx pgx.Tx) error {
 		if arn.Type != playkey.TypeChannel {
-			return notFound(arn)
+			return playkey.NotFound(arn)
 		}
 		cur, err := queryOne(ctx, tx, arn, scanChannel,
 			`SELECT `+channelColumns+` FROM channels WHERE account = $1 AND region = $2 AND id = $3 FOR NO KEY UPDATE`,
@@ -147,7 +147,7 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 			next.Name, next.LatencyMode, next.Type, next.Preset, next.Authorized, next.InsecureIngest,
 			next.ContainerFormat, m.Enabled, m.Policy, m.MaximumResolution, nullID(next.PlaybackRestrictionPolicy))
 		if foreignKeyViolation(err) == fkChannelPolicy {
-			return notFound(next.PlaybackRestrictionPolicy)
+			return playkey.NotFound(next.PlaybackRestrictionPolicy)
 		}
 		if err != nil {
 			return err

@@ -89,7 +89,7 @@ func (s *Store) KeyPair(ctx context.Context, arn playkey.ARN) (*playkey.KeyPair,
 	var kp *playkey.KeyPair
 	err := s.do(ctx, "get key pair", func(ctx context.Context) error {
 		if arn.Type != playkey.TypePlaybackKey {
-			return notFound(arn)
+			return playkey.NotFound(arn)
 		}
 		var err error
 		kp, err = queryOne(ctx, s.pool, arn, scanKeyPair,

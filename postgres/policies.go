@@ -39,7 +39,7 @@ func (s *Store) PlaybackRestrictionPolicy(ctx context.Context, arn playkey.ARN) 
 	var p *playkey.PlaybackRestrictionPolicy
 	err := s.do(ctx, "get playback restriction policy", func(ctx context.Context) error {
 		if arn.Type != playkey.TypePlaybackRestrictionPolicy {
-			return notFound(arn)
+			return playkey.NotFound(arn)
 		}
 		var err error
 		p, err = queryOne(ctx, s.pool, arn, scanPolicy,
@@ -76,7 +76,7 @@ func (s *Store) UpdatePlaybackRestrictionPolicy(ctx context.Context, arn playkey
 	var out *playkey.PlaybackRestrictionPolicy
 	err := s.inTx(ctx, "update playback restriction policy", func(ctx context.Context, tx pgx.Tx) error {
 		if arn.Type != playkey.TypePlaybackRestrictionPolicy {
-			return notFound(arn)
+			return playkey.NotFound(arn)
 		}
 		// FOR NO KEY UPDATE: channels referring to the policy (KEY SHARE) need not wait.
 		cur, err := queryOne(ctx, tx, arn, scanPolicy,
@@ -115,7 +115,7 @@ func (s *Store) UpdatePlaybackRestrictionPolicy(ctx context.Context, arn playkey
 func (s *Store) DeletePlaybackRestrictionPolicy(ctx context.Context, arn playkey.ARN) error {
 	return s.inTx(ctx, "delete playback restriction policy", func(ctx context.Context, tx pgx.Tx) error {
 		if arn.Type != playkey.TypePlaybackRestrictionPolicy {
-			return notFound(arn)
+			return playkey.NotFound(arn)
 		}
 		var user string
 		err := tx.QueryRow(ctx,

@@ -41,7 +41,7 @@ func queryOne[T any](ctx context.Context, q querier, arn playkey.ARN, scan func(
 	v, err := scan(q.QueryRow(ctx, sql, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		var zero T
-		return zero, notFound(arn)
+		return zero, playkey.NotFound(arn)
 	}
 	return v, err
 }
@@ -60,7 +60,7 @@ func sqlLimit(page playkey.Page) any {
 // transaction ends.
 func exists(ctx context.Context, q querier, scope playkey.Scope, arn playkey.ARN, typ, lock string) error {
 	if arn.Type != typ || arn.Scope() != scope {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	return lockRow(ctx, q, arn, lock)
 }
@@ -68,34 +68,34 @@ func exists(ctx context.Context, q querier, scope playkey.Scope, arn playkey.ARN
 // lockRow reads the row of the resource arn names with the given lock clause ("" for
 // none), or returns ResourceNotFound.
 func lockRow(ctx context.Context, q querier, arn playkey.ARN, lock string) error {
-	rt, ok := resourceTypes[arn.Type]
+	table, ok := resourceTables[arn.Type]
 	if !ok {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	var one int
 	err := q.QueryRow(ctx,
-		`SELECT 1 FROM `+rt.table+` WHERE account = $1 AND region = $2 AND id = $3 `+lock,
+		`SELECT 1 FROM `+table+` WHERE account = $1 AND region = $2 AND id = $3 `+lock,
 		arn.Account, arn.Region, arn.ID).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	return err
 }
 
 // deleteResource deletes the resource arn names, of type typ, or returns ResourceNotFound.
 func deleteResource(ctx context.Context, q querier, arn playkey.ARN, typ string) error {
-	rt, ok := resourceTypes[arn.Type]
+	table, ok := resourceTables[arn.Type]
 	if !ok || arn.Type != typ {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	tag, err := q.Exec(ctx,
-		`DELETE FROM `+rt.table+` WHERE account = $1 AND region = $2 AND id = $3`,
+		`DELETE FROM `+table+` WHERE account = $1 AND region = $2 AND id = $3`,
 		arn.Account, arn.Region, arn.ID)
 	if err != nil {
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ func (s *Store) CreateStreamKey(ctx context.Context, key *playkey.StreamKey) err
 	return s.inTx(ctx, "create stream key", func(ctx context.Context, tx pgx.Tx) error {
 		c := key.Channel
 		if c.Type != playkey.TypeChannel || c.Scope() != key.ARN.Scope() {
-			return notFound(c)
+			return playkey.NotFound(c)
 		}
 		// Lock the channel, then count in a statement of its own: under READ COMMITTED it
 		// sees every stream key committed by whoever held the lock before.
@@ -55,7 +55,7 @@ func insertStreamKey(ctx context.Context, tx querier, key *playkey.StreamKey) er
 		return playkey.Errorf(playkey.ErrConflict, "stream key %s: its value is already in use", a)
 	case "":
 		if foreignKeyViolation(err) == fkStreamKeyChannel {
-			return notFound(key.Channel)
+			return playkey.NotFound(key.Channel)
 		}
 		return err
 	default:
@@ -68,7 +68,7 @@ func (s *Store) StreamKey(ctx context.Context, arn playkey.ARN) (*playkey.Stream
 	var k *playkey.StreamKey
 	err := s.do(ctx, "get stream key", func(ctx context.Context) error {
 		if arn.Type != playkey.TypeStreamKey {
-			return notFound(arn)
+			return playkey.NotFound(arn)
 		}
 		var err error
 		k, err = queryOne(ctx, s.pool, arn, scanStreamKey,
@@ -88,7 +88,7 @@ func (s *Store) StreamKeys(ctx context.Context, channel playkey.ARN, page playke
 	var keys []*playkey.StreamKey
 	err := s.do(ctx, "list stream keys", func(ctx context.Context) error {
 		if channel.Type != playkey.TypeChannel {
-			return notFound(channel)
+			return playkey.NotFound(channel)
 		}
 		var err error
 		keys, err = queryAll(ctx, s.pool, scanStreamKey,

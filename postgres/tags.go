@@ -9,40 +9,26 @@ import (
 	"github.com/playkey/playkey"
 )
 
-// A resourceType is where the resources of one ARN type live. Every resource table has the
-// columns account, region, id (its primary key) and tags (a jsonb object).
-type resourceType struct {
-	table string // a constant: it is spliced into SQL
-	noun  string // for messages: "playback key pair arn:... not found"
-}
-
-// resourceTypes maps each ARN type to its table. Adding a taggable resource is one line here.
-var resourceTypes = map[string]resourceType{
-	playkey.TypePlaybackKey:               {table: "playback_key_pairs", noun: "playback key pair"},
-	playkey.TypeChannel:                   {table: "channels", noun: "channel"},
-	playkey.TypeStreamKey:                 {table: "stream_keys", noun: "stream key"},
-	playkey.TypePlaybackRestrictionPolicy: {table: "playback_restriction_policies", noun: "playback restriction policy"},
-}
-
-// notFound is the ResourceNotFound error for arn.
-func notFound(arn playkey.ARN) error {
-	noun := "resource"
-	if rt, ok := resourceTypes[arn.Type]; ok {
-		noun = rt.noun
-	}
-	return playkey.Errorf(playkey.ErrResourceNotFound, "%s %s not found", noun, arn)
+// resourceTables maps each ARN type to the table its resources live in (a constant: it is
+// spliced into SQL). Every resource table has the columns account, region, id (its primary
+// key) and tags (a jsonb object). Adding a taggable resource is one line here.
+var resourceTables = map[string]string{
+	playkey.TypePlaybackKey:               "playback_key_pairs",
+	playkey.TypeChannel:                   "channels",
+	playkey.TypeStreamKey:                 "stream_keys",
+	playkey.TypePlaybackRestrictionPolicy: "playback_restriction_policies",
 }
 
 // Tags returns the tags of the resource arn names (never nil), or ResourceNotFound.
 func (s *Store) Tags(ctx context.Context, arn playkey.ARN) (map[string]string, error) {
 	var tags map[string]string
 	err := s.do(ctx, "read tags", func(ctx context.Context) error {
-		rt, ok := resourceTypes[arn.Type]
+		table, ok := resourceTables[arn.Type]
 		if !ok {
-			return notFound(arn)
+			return playkey.NotFound(arn)
 		}
 		var err error
-		tags, err = readTags(ctx, s.pool, rt, arn, "")
+		tags, err = readTags(ctx, s.pool, table, arn, "")
 		return err
 	})
 	if err != nil {
@@ -87,11 +73,11 @@ func (s *Store) UntagResource(ctx context.Context, arn playkey.ARN, keys []strin
 // in one transaction, so that concurrent changes from any node never lose one another.
 func (s *Store) updateTags(ctx context.Context, op string, arn playkey.ARN, change func(map[string]string) error) error {
 	return s.inTx(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		rt, ok := resourceTypes[arn.Type]
+		table, ok := resourceTables[arn.Type]
 		if !ok {
-			return notFound(arn)
+			return playkey.NotFound(arn)
 		}
-		tags, err := readTags(ctx, tx, rt, arn, " FOR NO KEY UPDATE")
+		tags, err := readTags(ctx, tx, table, arn, " FOR NO KEY UPDATE")
 		if err != nil {
 			return err
 		}
@@ -99,19 +85,19 @@ func (s *Store) updateTags(ctx context.Context, op string, arn playkey.ARN, chan
 			return err
 		}
 		_, err = tx.Exec(ctx,
-			`UPDATE `+rt.table+` SET tags = $4 WHERE account = $1 AND region = $2 AND id = $3`,
+			`UPDATE `+table+` SET tags = $4 WHERE account = $1 AND region = $2 AND id = $3`,
 			arn.Account, arn.Region, arn.ID, tags)
 		return err
 	})
 }
 
-func readTags(ctx context.Context, q queryRower, rt resourceType, arn playkey.ARN, suffix string) (map[string]string, error) {
+func readTags(ctx context.Context, q queryRower, table string, arn playkey.ARN, suffix string) (map[string]string, error) {
 	var tags map[string]string
 	err := q.QueryRow(ctx,
-		`SELECT tags FROM `+rt.table+` WHERE account = $1 AND region = $2 AND id = $3`+suffix,
+		`SELECT tags FROM `+table+` WHERE account = $1 AND region = $2 AND id = $3`+suffix,
 		arn.Account, arn.Region, arn.ID).Scan(&tags)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound(arn)
+		return nil, playkey.NotFound(arn)
 	}
 	if err != nil {
 		return nil, err

@@ -45,7 +45,7 @@ func (s *Store) CreateChannel(ctx context.Context, ch *playkey.Channel, key *pla
 		case violatesPrimaryKey:
 			return playkey.Errorf(playkey.ErrConflict, "channel %s already exists", a)
 		case violatesForeignKey:
-			return notFound(ch.PlaybackRestrictionPolicy)
+			return playkey.NotFound(ch.PlaybackRestrictionPolicy)
 		}
 		if err != nil {
 			return internal(ctx, "create channel: insert", err)
@@ -60,7 +60,7 @@ func (s *Store) CreateChannel(ctx context.Context, ch *playkey.Channel, key *pla
 // Channel returns the channel with the given ARN, or ResourceNotFound.
 func (s *Store) Channel(ctx context.Context, arn playkey.ARN) (*playkey.Channel, error) {
 	if arn.Type != playkey.TypeChannel {
-		return nil, notFound(arn)
+		return nil, playkey.NotFound(arn)
 	}
 	return queryOne(ctx, s.read, "get channel", arn, scanChannel,
 		`SELECT `+channelColumns+` FROM channels WHERE account = ? AND region = ? AND id = ?`,
@@ -92,7 +92,7 @@ func (s *Store) Channels(ctx context.Context, scope playkey.Scope, filter playke
 // in one write transaction that also checks the policy the result refers to.
 func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(*playkey.Channel) error) (*playkey.Channel, error) {
 	if arn.Type != playkey.TypeChannel {
-		return nil, notFound(arn)
+		return nil, playkey.NotFound(arn)
 	}
 	var out *playkey.Channel
 	err := s.inTx(ctx, "update channel", func(tx *sql.Tx) error {
@@ -123,7 +123,7 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 			next.ContainerFormat, boolInt(m.Enabled), m.Policy, m.MaximumResolution, nullID(next.PlaybackRestrictionPolicy),
 			arn.Account, arn.Region, arn.ID)
 		if constraintViolation(err) == violatesForeignKey {
-			return notFound(next.PlaybackRestrictionPolicy)
+			return playkey.NotFound(next.PlaybackRestrictionPolicy)
 		}
 		if err != nil {
 			return internal(ctx, "update channel: write", err)

@@ -90,7 +90,7 @@ const keyPairColumns = `account, region, id, name, fingerprint, public_key_der, 
 // KeyPair returns the key pair with the given ARN, or ResourceNotFound.
 func (s *Store) KeyPair(ctx context.Context, arn playkey.ARN) (*playkey.KeyPair, error) {
 	if arn.Type != playkey.TypePlaybackKey {
-		return nil, notFound(arn)
+		return nil, playkey.NotFound(arn)
 	}
 	return queryOne(ctx, s.read, "get key pair", arn, scanKeyPair,
 		`SELECT `+keyPairColumns+` FROM playback_key_pairs WHERE account = ? AND region = ? AND id = ?`,

@@ -42,7 +42,7 @@ func (s *Store) CreatePlaybackRestrictionPolicy(ctx context.Context, p *playkey.
 // PlaybackRestrictionPolicy returns the policy with the given ARN, or ResourceNotFound.
 func (s *Store) PlaybackRestrictionPolicy(ctx context.Context, arn playkey.ARN) (*playkey.PlaybackRestrictionPolicy, error) {
 	if arn.Type != playkey.TypePlaybackRestrictionPolicy {
-		return nil, notFound(arn)
+		return nil, playkey.NotFound(arn)
 	}
 	return queryOne(ctx, s.read, "get playback restriction policy", arn, scanPolicy,
 		`SELECT `+policyColumns+` FROM playback_restriction_policies WHERE account = ? AND region = ? AND id = ?`,
@@ -61,7 +61,7 @@ func (s *Store) PlaybackRestrictionPolicies(ctx context.Context, scope playkey.S
 // its settings back, in one write transaction.
 func (s *Store) UpdatePlaybackRestrictionPolicy(ctx context.Context, arn playkey.ARN, change func(*playkey.PlaybackRestrictionPolicy) error) (*playkey.PlaybackRestrictionPolicy, error) {
 	if arn.Type != playkey.TypePlaybackRestrictionPolicy {
-		return nil, notFound(arn)
+		return nil, playkey.NotFound(arn)
 	}
 	var out *playkey.PlaybackRestrictionPolicy
 	err := s.inTx(ctx, "update playback restriction policy", func(tx *sql.Tx) error {
@@ -100,7 +100,7 @@ func (s *Store) UpdatePlaybackRestrictionPolicy(ctx context.Context, arn playkey
 // create or update referring to the policy cannot interleave with.
 func (s *Store) DeletePlaybackRestrictionPolicy(ctx context.Context, arn playkey.ARN) error {
 	if arn.Type != playkey.TypePlaybackRestrictionPolicy {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	return s.inTx(ctx, "delete playback restriction policy", func(tx *sql.Tx) error {
 		var user string

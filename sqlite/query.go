@@ -48,7 +48,7 @@ func queryOne[T any](ctx context.Context, q dbtx, op string, arn playkey.ARN, sc
 	v, err := scan(q.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		var zero T
-		return zero, notFound(arn)
+		return zero, playkey.NotFound(arn)
 	}
 	if err != nil {
 		var zero T
@@ -68,16 +68,16 @@ func sqlLimit(page playkey.Page) int {
 // exists returns ResourceNotFound unless the resource arn names exists in scope (a
 // reference to a resource of another scope or type never resolves).
 func exists(ctx context.Context, q querier, op string, scope playkey.Scope, arn playkey.ARN, typ string) error {
-	rt, ok := resourceTypes[arn.Type]
+	table, ok := resourceTables[arn.Type]
 	if !ok || arn.Type != typ || arn.Scope() != scope {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	var one int
 	err := q.QueryRowContext(ctx,
-		`SELECT 1 FROM `+rt.table+` WHERE account = ? AND region = ? AND id = ?`,
+		`SELECT 1 FROM `+table+` WHERE account = ? AND region = ? AND id = ?`,
 		arn.Account, arn.Region, arn.ID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	if err != nil {
 		return internal(ctx, op, err)
@@ -87,12 +87,12 @@ func exists(ctx context.Context, q querier, op string, scope playkey.Scope, arn 
 
 // deleteResource deletes the resource arn names, of type typ, or returns ResourceNotFound.
 func deleteResource(ctx context.Context, q dbtx, op string, arn playkey.ARN, typ string) error {
-	rt, ok := resourceTypes[arn.Type]
+	table, ok := resourceTables[arn.Type]
 	if !ok || arn.Type != typ {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	res, err := q.ExecContext(ctx,
-		`DELETE FROM `+rt.table+` WHERE account = ? AND region = ? AND id = ?`,
+		`DELETE FROM `+table+` WHERE account = ? AND region = ? AND id = ?`,
 		arn.Account, arn.Region, arn.ID)
 	if err != nil {
 		return internal(ctx, op, err)
@@ -102,7 +102,7 @@ func deleteResource(ctx context.Context, q dbtx, op string, arn playkey.ARN, typ
 		return internal(ctx, op, err)
 	}
 	if n == 0 {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	return nil
 }

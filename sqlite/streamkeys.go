@@ -53,7 +53,7 @@ func insertStreamKey(ctx context.Context, tx *sql.Tx, key *playkey.StreamKey) er
 		// Values are 30 random characters: only a caller reusing one gets here.
 		return playkey.Errorf(playkey.ErrConflict, "stream key %s: its value is already in use", a)
 	case violatesForeignKey:
-		return notFound(key.Channel)
+		return playkey.NotFound(key.Channel)
 	}
 	if err != nil {
 		return internal(ctx, "create stream key: insert", err)
@@ -64,7 +64,7 @@ func insertStreamKey(ctx context.Context, tx *sql.Tx, key *playkey.StreamKey) er
 // StreamKey returns the stream key with the given ARN, or ResourceNotFound.
 func (s *Store) StreamKey(ctx context.Context, arn playkey.ARN) (*playkey.StreamKey, error) {
 	if arn.Type != playkey.TypeStreamKey {
-		return nil, notFound(arn)
+		return nil, playkey.NotFound(arn)
 	}
 	return queryOne(ctx, s.read, "get stream key", arn, scanStreamKey,
 		`SELECT `+streamKeyColumns+` FROM stream_keys WHERE account = ? AND region = ? AND id = ?`,
@@ -75,7 +75,7 @@ func (s *Store) StreamKey(ctx context.Context, arn playkey.ARN) (*playkey.Stream
 // ResourceNotFound when the channel does not exist.
 func (s *Store) StreamKeys(ctx context.Context, channel playkey.ARN, page playkey.Page) ([]*playkey.StreamKey, error) {
 	if channel.Type != playkey.TypeChannel {
-		return nil, notFound(channel)
+		return nil, playkey.NotFound(channel)
 	}
 	keys, err := queryAll(ctx, s.read, "list stream keys", scanStreamKey,
 		`SELECT `+streamKeyColumns+` FROM stream_keys

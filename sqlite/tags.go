@@ -8,39 +8,25 @@ import (
 	"github.com/playkey/playkey"
 )
 
-// A resourceType is where the resources of one ARN type live. Every resource table has the
-// columns account, region, id (its primary key) and tags (a JSON object).
-type resourceType struct {
-	table string // a constant: it is spliced into SQL
-	noun  string // for messages: "playback key pair arn:... not found"
-}
-
-// resourceTypes maps each ARN type to its table. Adding a taggable resource is one line here.
-var resourceTypes = map[string]resourceType{
-	playkey.TypePlaybackKey:               {table: "playback_key_pairs", noun: "playback key pair"},
-	playkey.TypeChannel:                   {table: "channels", noun: "channel"},
-	playkey.TypeStreamKey:                 {table: "stream_keys", noun: "stream key"},
-	playkey.TypePlaybackRestrictionPolicy: {table: "playback_restriction_policies", noun: "playback restriction policy"},
-}
-
-// notFound is the ResourceNotFound error for arn.
-func notFound(arn playkey.ARN) error {
-	noun := "resource"
-	if rt, ok := resourceTypes[arn.Type]; ok {
-		noun = rt.noun
-	}
-	return playkey.Errorf(playkey.ErrResourceNotFound, "%s %s not found", noun, arn)
+// resourceTables maps each ARN type to the table its resources live in (a constant: it is
+// spliced into SQL). Every resource table has the columns account, region, id (its primary
+// key) and tags (a JSON object). Adding a taggable resource is one line here.
+var resourceTables = map[string]string{
+	playkey.TypePlaybackKey:               "playback_key_pairs",
+	playkey.TypeChannel:                   "channels",
+	playkey.TypeStreamKey:                 "stream_keys",
+	playkey.TypePlaybackRestrictionPolicy: "playback_restriction_policies",
 }
 
 // Tags returns the tags of the resource arn names (never nil), or ResourceNotFound.
 func (s *Store) Tags(ctx context.Context, arn playkey.ARN) (map[string]string, error) {
-	rt, ok := resourceTypes[arn.Type]
+	table, ok := resourceTables[arn.Type]
 	if !ok {
-		return nil, notFound(arn)
+		return nil, playkey.NotFound(arn)
 	}
-	tags, err := readTags(ctx, s.read, rt, arn)
+	tags, err := readTags(ctx, s.read, table, arn)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound(arn)
+		return nil, playkey.NotFound(arn)
 	}
 	if err != nil {
 		return nil, internal(ctx, "read tags", err)
@@ -83,18 +69,18 @@ func (s *Store) UntagResource(ctx context.Context, arn playkey.ARN, keys []strin
 // updateTags reads, changes and writes a resource's tags in one write transaction, so that
 // concurrent changes never lose one another.
 func (s *Store) updateTags(ctx context.Context, arn playkey.ARN, change func(map[string]string) error) error {
-	rt, ok := resourceTypes[arn.Type]
+	table, ok := resourceTables[arn.Type]
 	if !ok {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return internal(ctx, "update tags: begin", err)
 	}
 	defer rollback(tx)
-	tags, err := readTags(ctx, tx, rt, arn)
+	tags, err := readTags(ctx, tx, table, arn)
 	if errors.Is(err, sql.ErrNoRows) {
-		return notFound(arn)
+		return playkey.NotFound(arn)
 	}
 	if err != nil {
 		return internal(ctx, "update tags: read", err)
@@ -107,7 +93,7 @@ func (s *Store) updateTags(ctx context.Context, arn playkey.ARN, change func(map
 		return err
 	}
 	if _, err := tx.ExecContext(ctx,
-		`UPDATE `+rt.table+` SET tags = ? WHERE account = ? AND region = ? AND id = ?`,
+		`UPDATE `+table+` SET tags = ? WHERE account = ? AND region = ? AND id = ?`,
 		enc, arn.Account, arn.Region, arn.ID); err != nil {
 		return internal(ctx, "update tags: write", err)
 	}
@@ -121,10 +107,10 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func readTags(ctx context.Context, q querier, rt resourceType, arn playkey.ARN) (map[string]string, error) {
+func readTags(ctx context.Context, q querier, table string, arn playkey.ARN) (map[string]string, error) {
 	var enc string
 	err := q.QueryRowContext(ctx,
-		`SELECT tags FROM `+rt.table+` WHERE account = ? AND region = ? AND id = ?`,
+		`SELECT tags FROM `+table+` WHERE account = ? AND region = ? AND id = ?`,
 		arn.Account, arn.Region, arn.ID).Scan(&enc)
 	if err != nil {
 		return nil, err
