@@ -11,11 +11,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/internal/httppath"
 )
 
 // Caller is the authenticated identity behind a request: the account comes from the
@@ -191,26 +191,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info.caller = caller
-	if p := r.URL.EscapedPath(); r.Method != http.MethodConnect && cleanPath(p) != p {
+	if p := r.URL.EscapedPath(); r.Method != http.MethodConnect && !httppath.IsClean(p) {
 		// ServeMux would answer a redirect to the cleaned path, which no AWS client
 		// follows usefully: no IVS operation has such a path.
 		s.unknownOperation(rec, r)
 		return
 	}
 	s.mux.ServeHTTP(rec, r)
-}
-
-// cleanPath is p without empty, "." and ".." segments, keeping a trailing slash: the form
-// ServeMux redirects every other path to.
-func cleanPath(p string) string {
-	if p == "" || p[0] != '/' {
-		p = "/" + p
-	}
-	np := path.Clean(p)
-	if strings.HasSuffix(p, "/") && np != "/" {
-		np += "/"
-	}
-	return np
 }
 
 func (s *Server) handle(rt route) http.Handler {

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/internal/httppath"
 	"github.com/playkey/playkey/token"
 )
 
@@ -378,26 +378,13 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(v) // net/http closes the connection without logging
 		}
 	}()
-	if p := r.URL.EscapedPath(); r.Method != http.MethodConnect && cleanPath(p) != p {
+	if p := r.URL.EscapedPath(); r.Method != http.MethodConnect && !httppath.IsClean(p) {
 		// ServeMux would answer an HTML redirect to the cleaned path. No URL the gate
 		// serves or writes into a playlist has empty or dot segments, so say so instead.
 		g.fail(rec, r, &failure{status: http.StatusNotFound, code: "not_found", reason: "nothing is served at this path: it has empty or dot segments"})
 		return
 	}
 	g.mux.ServeHTTP(rec, r)
-}
-
-// cleanPath is p without empty, "." and ".." segments, keeping a trailing slash: the form
-// ServeMux redirects every other path to.
-func cleanPath(p string) string {
-	if p == "" || p[0] != '/' {
-		p = "/" + p
-	}
-	np := path.Clean(p)
-	if strings.HasSuffix(p, "/") && np != "/" {
-		np += "/"
-	}
-	return np
 }
 
 func (g *Gate) serveHealth(w http.ResponseWriter, r *http.Request) {

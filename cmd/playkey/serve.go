@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/api"
 	"github.com/playkey/playkey/console"
+	"github.com/playkey/playkey/internal/httppath"
 	"github.com/playkey/playkey/postgres"
 	"github.com/playkey/playkey/sigv4"
 	"github.com/playkey/playkey/sqlite"
@@ -112,7 +112,7 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 		switch {
 		case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			health(w, r)
-		case r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, console.Prefix) && path.Clean(r.URL.Path) == strings.TrimSuffix(r.URL.Path, "/"):
+		case r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, console.Prefix) && httppath.IsClean(r.URL.EscapedPath()):
 			consoleHandler.ServeHTTP(w, r)
 		default:
 			apiHandler.ServeHTTP(w, r)
