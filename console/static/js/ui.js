@@ -227,6 +227,44 @@ export async function readFile(input, maxBytes = 64 * 1024) {
 // tagsDialog edits the tags of any resource: it loads them, lets the user change them, and
 // sends the removed keys (UntagResource) and the new or changed ones (TagResource).
 // onSaved runs after the dialog has closed.
+// confirmDeleteDialog asks the user to type a resource's name before deleting it. Element
+// ids start with idPrefix (idPrefix-confirm, -submit, -cancel, -status, -form, -dialog).
+// del() performs the deletion; on success the dialog closes and onDeleted() runs; on failure
+// the error is shown in the dialog, described as `doing`.
+export function confirmDeleteDialog({ idPrefix, title, noun, name, arn, consequence, doing, del, onDeleted }) {
+  const confirmInput = h('input', { type: 'text', id: `${idPrefix}-confirm`, autocomplete: 'off', spellcheck: 'false' });
+  const errors = h('div', { class: 'form-status', id: `${idPrefix}-status` });
+  const submit = h('button', { type: 'submit', class: 'danger-primary', id: `${idPrefix}-submit`, form: `${idPrefix}-form`, disabled: true }, 'Delete');
+  const cancel = h('button', { type: 'button', id: `${idPrefix}-cancel`, onclick: () => dlg.close() }, 'Cancel');
+  confirmInput.addEventListener('input', () => { submit.disabled = confirmInput.value !== name; });
+  const form = h('form', { id: `${idPrefix}-form`, novalidate: true },
+    h('p', {}, `Delete ${noun} `, h('strong', {}, name), '?'),
+    h('p', {}, consequence),
+    h('p', { class: 'mono small' }, arn),
+    field(`To confirm, type ${name}`, confirmInput),
+    errors);
+  const dlg = dialogShell({
+    title, idPrefix: `${idPrefix}-dialog`, body: form,
+    footer: h('div', { class: 'footer-buttons' }, cancel, submit),
+  });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (confirmInput.value !== name) return;
+    await busy(submit, 'Deleting…', async () => {
+      try {
+        await del();
+      } catch (err) {
+        showIn(errors, errorAlert(err, doing));
+        return;
+      }
+      dlg.close();
+      onDeleted();
+    });
+    submit.disabled = confirmInput.value !== name;
+  });
+  openDialog(dlg, `#${idPrefix}-confirm`);
+}
+
 export function tagsDialog({ client, arn, name, onSaved }) {
   const holder = h('div', { id: 'tags-editor' }, h('p', { class: 'loading', role: 'status' }, 'Loading tags…'));
   const errors = h('div', { class: 'form-status', id: 'tags-status' });

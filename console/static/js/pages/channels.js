@@ -5,7 +5,7 @@
 import { ApiError } from '../api.js';
 import {
   h, clear, alertBox, errorAlert, showIn, openDialog, dialogShell, announce, field, busy,
-  tagEditor, tagList, tagsDialog, copyValue, secretValue,
+  tagEditor, tagList, tagsDialog, confirmDeleteDialog, copyValue, secretValue,
 } from '../ui.js';
 
 const NAME_PATTERN = /^[a-zA-Z0-9-_]{0,128}$/;
@@ -660,41 +660,19 @@ function renderDetails(main, ctx, id) {
   }
 
   function deleteDialog() {
-    const expected = displayName(ch);
-    const confirmInput = h('input', { type: 'text', id: 'delete-channel-confirm', autocomplete: 'off', spellcheck: 'false' });
-    const errors = h('div', { class: 'form-status', id: 'delete-channel-status' });
-    const submit = h('button', { type: 'submit', class: 'danger-primary', id: 'delete-channel-submit', form: 'delete-channel-form', disabled: true }, 'Delete');
-    const cancel = h('button', { type: 'button', id: 'delete-channel-cancel', onclick: () => dlg.close() }, 'Cancel');
-    confirmInput.addEventListener('input', () => { submit.disabled = confirmInput.value !== expected; });
-    const form = h('form', { id: 'delete-channel-form', novalidate: true },
-      h('p', {}, 'Delete channel ', h('strong', {}, expected), '?'),
-      h('p', {}, 'Its stream key and viewer-session revocations are deleted with it, and its playback URL stops working. This cannot be undone.'),
-      h('p', { class: 'mono small' }, ch.arn),
-      field(`To confirm, type ${expected}`, confirmInput),
-      errors);
-    const dlg = dialogShell({
-      title: 'Delete channel', idPrefix: 'delete-channel-dialog', body: form,
-      footer: h('div', { class: 'footer-buttons' }, cancel, submit),
-    });
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      if (confirmInput.value !== expected) return;
-      await busy(submit, 'Deleting…', async () => {
-        try {
-          await client.operation('DeleteChannel', { arn: ch.arn });
-        } catch (err) {
-          showIn(errors, errorAlert(err, 'Deleting the channel'));
-          return;
-        }
+    const name = displayName(ch);
+    confirmDeleteDialog({
+      idPrefix: 'delete-channel', title: 'Delete channel', noun: 'channel', name, arn: ch.arn,
+      consequence: 'Its stream key and viewer-session revocations are deleted with it, and its playback URL stops working. This cannot be undone.',
+      doing: 'Deleting the channel',
+      del: () => client.operation('DeleteChannel', { arn: ch.arn }),
+      onDeleted: () => {
         knownArns.delete(arnKey(ctx, id));
-        flash = alertBox('success', `Channel ${expected} deleted.`);
-        announce(`Channel ${expected} deleted`);
-        dlg.close();
+        flash = alertBox('success', `Channel ${name} deleted.`);
+        announce(`Channel ${name} deleted`);
         location.hash = '#/channels';
-      });
-      submit.disabled = confirmInput.value !== expected;
+      },
     });
-    openDialog(dlg, '#delete-channel-confirm');
   }
 
   load();

@@ -5,7 +5,7 @@ import { ApiError } from '../api.js';
 import { encodePEM } from '../pem.js';
 import {
   h, clear, alertBox, errorAlert, showIn, openDialog, dialogShell, announce, field, busy,
-  tagEditor, tagList, tagsDialog, download, readFile,
+  tagEditor, tagList, tagsDialog, confirmDeleteDialog, download, readFile,
 } from '../ui.js';
 
 // QUOTA is the IVS limit of key pairs per account and region; it is not adjustable.
@@ -289,40 +289,18 @@ export function render(main, ctx) {
   }
 
   function deleteDialog(kp) {
-    const expected = displayName(kp);
-    const confirmInput = h('input', { type: 'text', id: 'delete-confirm', autocomplete: 'off', spellcheck: 'false' });
-    const errors = h('div', { class: 'form-status', id: 'delete-status' });
-    const submit = h('button', { type: 'submit', class: 'danger-primary', id: 'delete-submit', form: 'delete-form', disabled: true }, 'Delete');
-    const cancel = h('button', { type: 'button', id: 'delete-cancel', onclick: () => dlg.close() }, 'Cancel');
-    confirmInput.addEventListener('input', () => { submit.disabled = confirmInput.value !== expected; });
-    const form = h('form', { id: 'delete-form', novalidate: true },
-      h('p', {}, 'Delete playback key ', h('strong', {}, expected), '?'),
-      h('p', {}, 'Tokens signed with its private key stop working at once, for every private channel in this region. This cannot be undone.'),
-      h('p', { class: 'mono small' }, kp.arn),
-      field(`To confirm, type ${expected}`, confirmInput),
-      errors);
-    const dlg = dialogShell({
-      title: 'Delete playback key', idPrefix: 'delete-dialog', body: form,
-      footer: h('div', { class: 'footer-buttons' }, cancel, submit),
-    });
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      if (confirmInput.value !== expected) return;
-      await busy(submit, 'Deleting…', async () => {
-        try {
-          await client.deletePlaybackKeyPair(kp.arn);
-        } catch (err) {
-          showIn(errors, errorAlert(err, 'Deleting the playback key'));
-          return;
-        }
-        dlg.close();
-        showIn(status, alertBox('success', `Playback key ${expected} deleted.`));
-        announce(`Playback key ${expected} deleted`);
+    const name = displayName(kp);
+    confirmDeleteDialog({
+      idPrefix: 'delete', title: 'Delete playback key', noun: 'playback key', name, arn: kp.arn,
+      consequence: 'Tokens signed with its private key stop working at once, for every private channel in this region. This cannot be undone.',
+      doing: 'Deleting the playback key',
+      del: () => client.deletePlaybackKeyPair(kp.arn),
+      onDeleted: () => {
+        showIn(status, alertBox('success', `Playback key ${name} deleted.`));
+        announce(`Playback key ${name} deleted`);
         reload().then(() => main.querySelector('#create-key')?.focus());
-      });
-      submit.disabled = confirmInput.value !== expected;
+      },
     });
-    openDialog(dlg, '#delete-confirm');
   }
 
   function tagsDialogFor(kp) {
