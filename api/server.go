@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/internal/accesslog"
 	"github.com/playkey/playkey/internal/httppath"
 )
 
@@ -162,7 +163,7 @@ func (s *Server) routes() {
 // ServeHTTP authenticates the request and dispatches it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	rec := accesslog.NewRecorder(w)
 	rec.Header().Set("x-amzn-RequestId", newRequestID())
 	info := &requestInfo{op: "-"}
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
@@ -170,7 +171,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic serving request", "op", info.op, "panic", v)
-			if !rec.wrote {
+			if !rec.Wrote {
 				s.writeError(rec, r, playkey.Errorf(playkey.ErrInternal, "internal error"))
 			}
 		}
@@ -178,7 +179,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"op", info.op,
 			"account", info.caller.Account,
 			"region", info.caller.Region,
-			"status", rec.status,
+			"status", rec.Status,
 			"latency", s.now().Sub(start).Round(time.Microsecond),
 			"request_id", rec.Header().Get("x-amzn-RequestId"),
 		)
@@ -223,23 +224,4 @@ type requestInfoKey struct{}
 type requestInfo struct {
 	op     string
 	caller Caller
-}
-
-// recorder remembers the status for the access log.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (r *recorder) WriteHeader(status int) {
-	if !r.wrote {
-		r.status, r.wrote = status, true
-	}
-	r.ResponseWriter.WriteHeader(status)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	r.wrote = true
-	return r.ResponseWriter.Write(b)
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/internal/accesslog"
 	"github.com/playkey/playkey/internal/httppath"
 	"github.com/playkey/playkey/token"
 )
@@ -344,7 +345,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := g.now()
 	g.m.requests.Add(1)
 	info := &requestInfo{}
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	rec := accesslog.NewRecorder(w)
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 	defer func() {
 		v := recover()
@@ -353,15 +354,15 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			info.code = "aborted"
 		case v != nil:
 			g.log.Error("gate: panic serving request", "panic", v, "path", redactPath(r.URL.Path))
-			if !rec.wrote {
+			if !rec.Wrote {
 				g.fail(rec, r, &failure{status: http.StatusInternalServerError, code: "internal", reason: "internal error; the gate's log has details"})
 			}
 		}
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", redactPath(r.URL.Path)),
-			slog.Int("status", rec.status),
-			slog.Int64("bytes", rec.bytes),
+			slog.Int("status", rec.Status),
+			slog.Int64("bytes", rec.Bytes),
 			slog.Duration("latency", g.now().Sub(start).Round(time.Microsecond)),
 		}
 		if info.session != "" {
@@ -412,31 +413,6 @@ func infoOf(r *http.Request) *requestInfo {
 	}
 	return &requestInfo{}
 }
-
-// recorder remembers the status and size for the access log.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-	wrote  bool
-}
-
-func (r *recorder) WriteHeader(status int) {
-	if !r.wrote {
-		r.status, r.wrote = status, true
-	}
-	r.ResponseWriter.WriteHeader(status)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	r.wrote = true
-	n, err := r.ResponseWriter.Write(b)
-	r.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the connection (flushes, deadlines).
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // shortHash names a token in logs: the first 12 hex digits of its SHA-256.
 func shortHash(h tokenHash) string { return hex.EncodeToString(h[:6]) }
