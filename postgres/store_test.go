@@ -87,7 +87,7 @@ func TestStoreNodes(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) playkey.Store {
 		t.Parallel()
 		_, url := newSchema(t, "pool_max_conns", "2")
-		return newNodes(open(t, url), open(t, url), open(t, url))
+		return storetest.RoundRobin(open(t, url), open(t, url), open(t, url))
 	})
 }
 

@@ -50,97 +50,9 @@ func TestStoreTwoHandles(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) playkey.Store {
 		t.Parallel()
 		path := tempPath(t)
-		return &twoHandles{s: [2]*sqlite.Store{open(t, path), open(t, path)}}
+		return storetest.RoundRobin(open(t, path), open(t, path))
 	})
 }
-
-type twoHandles struct {
-	s [2]*sqlite.Store
-	n atomic.Uint64
-}
-
-func (h *twoHandles) next() *sqlite.Store { return h.s[h.n.Add(1)%2] }
-
-func (h *twoHandles) CreateKeyPair(ctx context.Context, kp *playkey.KeyPair) error {
-	return h.next().CreateKeyPair(ctx, kp)
-}
-func (h *twoHandles) KeyPair(ctx context.Context, arn playkey.ARN) (*playkey.KeyPair, error) {
-	return h.next().KeyPair(ctx, arn)
-}
-func (h *twoHandles) KeyPairs(ctx context.Context, scope playkey.Scope, page playkey.Page) ([]*playkey.KeyPair, error) {
-	return h.next().KeyPairs(ctx, scope, page)
-}
-func (h *twoHandles) DeleteKeyPair(ctx context.Context, arn playkey.ARN) error {
-	return h.next().DeleteKeyPair(ctx, arn)
-}
-func (h *twoHandles) SingleUse(ctx context.Context, scope playkey.Scope, uuid string, expires time.Time, consume bool) (bool, error) {
-	return h.next().SingleUse(ctx, scope, uuid, expires, consume)
-}
-func (h *twoHandles) CreateChannel(ctx context.Context, ch *playkey.Channel, key *playkey.StreamKey) error {
-	return h.next().CreateChannel(ctx, ch, key)
-}
-func (h *twoHandles) Channel(ctx context.Context, arn playkey.ARN) (*playkey.Channel, error) {
-	return h.next().Channel(ctx, arn)
-}
-func (h *twoHandles) Channels(ctx context.Context, scope playkey.Scope, f playkey.ChannelFilter, page playkey.Page) ([]*playkey.Channel, error) {
-	return h.next().Channels(ctx, scope, f, page)
-}
-func (h *twoHandles) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(*playkey.Channel) error) (*playkey.Channel, error) {
-	return h.next().UpdateChannel(ctx, arn, change)
-}
-func (h *twoHandles) DeleteChannel(ctx context.Context, arn playkey.ARN) error {
-	return h.next().DeleteChannel(ctx, arn)
-}
-func (h *twoHandles) CreateStreamKey(ctx context.Context, key *playkey.StreamKey) error {
-	return h.next().CreateStreamKey(ctx, key)
-}
-func (h *twoHandles) StreamKey(ctx context.Context, arn playkey.ARN) (*playkey.StreamKey, error) {
-	return h.next().StreamKey(ctx, arn)
-}
-func (h *twoHandles) StreamKeys(ctx context.Context, channel playkey.ARN, page playkey.Page) ([]*playkey.StreamKey, error) {
-	return h.next().StreamKeys(ctx, channel, page)
-}
-func (h *twoHandles) DeleteStreamKey(ctx context.Context, arn playkey.ARN) error {
-	return h.next().DeleteStreamKey(ctx, arn)
-}
-func (h *twoHandles) CreatePlaybackRestrictionPolicy(ctx context.Context, p *playkey.PlaybackRestrictionPolicy) error {
-	return h.next().CreatePlaybackRestrictionPolicy(ctx, p)
-}
-func (h *twoHandles) PlaybackRestrictionPolicy(ctx context.Context, arn playkey.ARN) (*playkey.PlaybackRestrictionPolicy, error) {
-	return h.next().PlaybackRestrictionPolicy(ctx, arn)
-}
-func (h *twoHandles) PlaybackRestrictionPolicies(ctx context.Context, scope playkey.Scope, page playkey.Page) ([]*playkey.PlaybackRestrictionPolicy, error) {
-	return h.next().PlaybackRestrictionPolicies(ctx, scope, page)
-}
-func (h *twoHandles) UpdatePlaybackRestrictionPolicy(ctx context.Context, arn playkey.ARN, change func(*playkey.PlaybackRestrictionPolicy) error) (*playkey.PlaybackRestrictionPolicy, error) {
-	return h.next().UpdatePlaybackRestrictionPolicy(ctx, arn, change)
-}
-func (h *twoHandles) DeletePlaybackRestrictionPolicy(ctx context.Context, arn playkey.ARN) error {
-	return h.next().DeletePlaybackRestrictionPolicy(ctx, arn)
-}
-func (h *twoHandles) RevokeViewerSessions(ctx context.Context, channel playkey.ARN, viewerID string, upTo int64) error {
-	return h.next().RevokeViewerSessions(ctx, channel, viewerID, upTo)
-}
-func (h *twoHandles) ViewerRevocation(ctx context.Context, channel playkey.ARN, viewerID string) (int64, bool, error) {
-	return h.next().ViewerRevocation(ctx, channel, viewerID)
-}
-func (h *twoHandles) RevocationsSince(ctx context.Context, after int64, limit int) ([]*playkey.Revocation, error) {
-	return h.next().RevocationsSince(ctx, after, limit)
-}
-func (h *twoHandles) Tags(ctx context.Context, arn playkey.ARN) (map[string]string, error) {
-	return h.next().Tags(ctx, arn)
-}
-func (h *twoHandles) TagResource(ctx context.Context, arn playkey.ARN, tags map[string]string) error {
-	return h.next().TagResource(ctx, arn, tags)
-}
-func (h *twoHandles) UntagResource(ctx context.Context, arn playkey.ARN, keys []string) error {
-	return h.next().UntagResource(ctx, arn, keys)
-}
-func (h *twoHandles) Secret(ctx context.Context, name string) ([]byte, error) {
-	return h.next().Secret(ctx, name)
-}
-func (h *twoHandles) Ping(ctx context.Context) error { return h.next().Ping(ctx) }
-func (h *twoHandles) Close() error                   { return nil } // open closes both
 
 var scope = playkey.Scope{Account: "123456789012", Region: "us-west-2"}
 
