@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	neturl "net/url"
 	"os"
 	"slices"
@@ -242,47 +241,6 @@ func TestPingAfterClose(t *testing.T) {
 	}
 }
 
-func TestMessages(t *testing.T) {
-	// The texts users see, the same as the embedded store's; the suite checks only codes.
-	ctx := context.Background()
-	_, url := newSchema(t)
-	s := open(t, url)
-	scope := playkey.Scope{Account: "123456789012", Region: "us-west-2"}
-	var kps []*playkey.KeyPair
-	for range playkey.MaxKeyPairs {
-		kp := storetest.NewKeyPair(scope)
-		if err := s.CreateKeyPair(ctx, kp); err != nil {
-			t.Fatal(err)
-		}
-		kps = append(kps, kp)
-	}
-	check := func(err error, want string) {
-		t.Helper()
-		if err == nil || err.Error() != want {
-			t.Errorf("error %v\nwant %s", err, want)
-		}
-	}
-	check(s.CreateKeyPair(ctx, storetest.NewKeyPair(scope)),
-		"ServiceQuotaExceededException: this account already has 3 playback key pairs in us-west-2, the most IVS allows; delete one first")
-	_, err := s.KeyPair(ctx, storetest.KeyPairARN(scope, "nope"))
-	check(err, "ResourceNotFoundException: playback key pair arn:aws:ivs:us-west-2:123456789012:playback-key/nope not found")
-	widget := playkey.ARN{Region: "us-west-2", Account: "123456789012", Type: "widget", ID: "x"}
-	check(s.TagResource(ctx, widget, nil), "ResourceNotFoundException: resource arn:aws:ivs:us-west-2:123456789012:widget/x not found")
-
-	if err := s.DeleteKeyPair(ctx, kps[1].ARN); err != nil {
-		t.Fatal(err)
-	}
-	check(s.CreateKeyPair(ctx, storetest.NewKeyPairWithDER(scope, kps[0].PublicKeyDER)),
-		fmt.Sprintf("ConflictException: a playback key pair with fingerprint %s already exists in this account and region (arn %s)",
-			kps[0].Fingerprint, kps[0].ARN))
-	tags := map[string]string{}
-	for i := range 51 {
-		tags[fmt.Sprint("k", i)] = "v"
-	}
-	check(s.TagResource(ctx, kps[0].ARN, tags),
-		"ValidationException: the resource has 0 tags and would have 51; a resource has at most 50")
-}
-
 // TestUpgradeFromKeyPairsOnly opens a schema written by a playkey that knew only the first
 // migration: it gains the later tables and keeps its key pairs.
 func TestUpgradeFromKeyPairsOnly(t *testing.T) {
@@ -318,43 +276,5 @@ func TestUpgradeFromKeyPairsOnly(t *testing.T) {
 	ch := storetest.NewChannel(scope)
 	if err := s.CreateChannel(ctx, ch, playkey.NewStreamKey(ch.ARN, time.Now())); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestChannelMessages(t *testing.T) {
-	ctx := context.Background()
-	_, url := newSchema(t)
-	s := open(t, url)
-	scope := playkey.Scope{Account: "123456789012", Region: "us-west-2"}
-	check := func(err error, want string) {
-		t.Helper()
-		if err == nil || err.Error() != want {
-			t.Errorf("error %v\nwant %s", err, want)
-		}
-	}
-	ch := storetest.NewChannel(scope)
-	if err := s.CreateChannel(ctx, ch, playkey.NewStreamKey(ch.ARN, time.Now())); err != nil {
-		t.Fatal(err)
-	}
-	check(s.CreateStreamKey(ctx, playkey.NewStreamKey(ch.ARN, time.Now())),
-		"ServiceQuotaExceededException: channel "+ch.ARN.String()+" already has a stream key, the most IVS allows; delete it first to reset it")
-	p := storetest.NewPolicy(scope)
-	if err := s.CreatePlaybackRestrictionPolicy(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.UpdateChannel(ctx, ch.ARN, func(c *playkey.Channel) error { c.PlaybackRestrictionPolicy = p.ARN; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	check(s.DeletePlaybackRestrictionPolicy(ctx, p.ARN),
-		"ConflictException: playback restriction policy "+p.ARN.String()+" is in use by channel "+ch.ARN.String()+"; remove it from every channel first")
-	missing := storetest.PolicyARN(scope, "nope")
-	_, err := s.UpdateChannel(ctx, ch.ARN, func(c *playkey.Channel) error { c.PlaybackRestrictionPolicy = missing; return nil })
-	check(err, "ResourceNotFoundException: playback restriction policy "+missing.String()+" not found")
-	_, err = s.Channel(ctx, storetest.ChannelARN(scope, "nope"))
-	check(err, "ResourceNotFoundException: channel arn:aws:ivs:us-west-2:123456789012:channel/nope not found")
-	// A change function's own error comes back as it is.
-	mine := errors.New("mine")
-	if _, err := s.UpdateChannel(ctx, ch.ARN, func(*playkey.Channel) error { return mine }); err != mine {
-		t.Errorf("UpdateChannel returned %v, want the change function's error", err)
 	}
 }

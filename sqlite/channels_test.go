@@ -47,37 +47,6 @@ func TestUpgradeFromKeyPairsOnly(t *testing.T) {
 	}
 }
 
-func TestChannelMessages(t *testing.T) {
-	ctx := context.Background()
-	s := open(t, tempPath(t))
-	check := func(err error, want string) {
-		t.Helper()
-		if err == nil || err.Error() != want {
-			t.Errorf("error %v\nwant %s", err, want)
-		}
-	}
-	ch := storetest.NewChannel(scope)
-	if err := s.CreateChannel(ctx, ch, playkey.NewStreamKey(ch.ARN, time.Now())); err != nil {
-		t.Fatal(err)
-	}
-	check(s.CreateStreamKey(ctx, playkey.NewStreamKey(ch.ARN, time.Now())),
-		"ServiceQuotaExceededException: channel "+ch.ARN.String()+" already has a stream key, the most IVS allows; delete it first to reset it")
-	p := storetest.NewPolicy(scope)
-	if err := s.CreatePlaybackRestrictionPolicy(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.UpdateChannel(ctx, ch.ARN, func(c *playkey.Channel) error { c.PlaybackRestrictionPolicy = p.ARN; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	check(s.DeletePlaybackRestrictionPolicy(ctx, p.ARN),
-		"ConflictException: playback restriction policy "+p.ARN.String()+" is in use by channel "+ch.ARN.String()+"; remove it from every channel first")
-	missing := storetest.PolicyARN(scope, "nope")
-	_, err := s.UpdateChannel(ctx, ch.ARN, func(c *playkey.Channel) error { c.PlaybackRestrictionPolicy = missing; return nil })
-	check(err, "ResourceNotFoundException: playback restriction policy "+missing.String()+" not found")
-	_, err = s.Channel(ctx, storetest.ChannelARN(scope, "nope"))
-	check(err, "ResourceNotFoundException: channel arn:aws:ivs:us-west-2:123456789012:channel/nope not found")
-}
-
 func BenchmarkViewerRevocation(b *testing.B) {
 	// The gate's per-request lookup and its poll when nothing changed.
 	ctx := context.Background()

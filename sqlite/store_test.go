@@ -266,49 +266,6 @@ func TestTwoHandlesQuota(t *testing.T) {
 	}
 }
 
-func TestMessages(t *testing.T) {
-	// The texts users see; the suite checks only the codes.
-	ctx := context.Background()
-	s := open(t, tempPath(t))
-	var kps []*playkey.KeyPair
-	for range playkey.MaxKeyPairs {
-		kp := storetest.NewKeyPair(scope)
-		if err := s.CreateKeyPair(ctx, kp); err != nil {
-			t.Fatal(err)
-		}
-		kps = append(kps, kp)
-	}
-	check := func(err error, want string) {
-		t.Helper()
-		if err == nil || err.Error() != want {
-			t.Errorf("error %v\nwant %s", err, want)
-		}
-	}
-	check(s.CreateKeyPair(ctx, storetest.NewKeyPair(scope)),
-		"ServiceQuotaExceededException: this account already has 3 playback key pairs in us-west-2, the most IVS allows; delete one first")
-	_, err := s.KeyPair(ctx, storetest.KeyPairARN(scope, "nope"))
-	check(err, "ResourceNotFoundException: playback key pair arn:aws:ivs:us-west-2:123456789012:playback-key/nope not found")
-	widget := playkey.ARN{Region: "us-west-2", Account: "123456789012", Type: "widget", ID: "x"}
-	check(s.TagResource(ctx, widget, nil), "ResourceNotFoundException: resource arn:aws:ivs:us-west-2:123456789012:widget/x not found")
-
-	if err := s.DeleteKeyPair(ctx, kps[1].ARN); err != nil {
-		t.Fatal(err)
-	}
-	check(s.CreateKeyPair(ctx, storetest.NewKeyPairWithDER(scope, kps[0].PublicKeyDER)),
-		fmt.Sprintf("ConflictException: a playback key pair with fingerprint %s already exists in this account and region (arn %s)",
-			kps[0].Fingerprint, kps[0].ARN))
-	check(s.TagResource(ctx, kps[0].ARN, storetestTags(51)),
-		"ValidationException: the resource has 0 tags and would have 51; a resource has at most 50")
-}
-
-func storetestTags(n int) map[string]string {
-	tags := map[string]string{}
-	for i := range n {
-		tags[fmt.Sprint("k", i)] = "v"
-	}
-	return tags
-}
-
 // crashChildEnv, when set, makes TestCrashDurability the child: it creates key pairs in the
 // database it names until it is killed, printing each ARN once CreateKeyPair has returned.
 const crashChildEnv = "PLAYKEY_SQLITE_CRASH_CHILD_DB"

@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) playkey.Store) {
 		{"SingleUse", singleUseTests},
 		{"Ping", pingTests},
 		{"Context", contextTests},
+		{"Messages", messageTests},
 		{"Concurrent", concurrentTests},
 		{"ConcurrentChannels", concurrentChannelTests},
 	}
