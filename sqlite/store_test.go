@@ -346,57 +346,6 @@ func crashChild(path string) {
 	os.Exit(0)
 }
 
-func BenchmarkCreateDelete(b *testing.B) {
-	ctx := context.Background()
-	s := open(b, tempPath(b))
-	for b.Loop() {
-		kp := storetest.NewKeyPair(scope)
-		if err := s.CreateKeyPair(ctx, kp); err != nil {
-			b.Fatal(err)
-		}
-		if err := s.DeleteKeyPair(ctx, kp.ARN); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkKeyPair(b *testing.B) {
-	ctx := context.Background()
-	s := open(b, tempPath(b))
-	kp := storetest.NewKeyPair(scope)
-	kp.Tags = map[string]string{"env": "prod", "team": "video"}
-	if err := s.CreateKeyPair(ctx, kp); err != nil {
-		b.Fatal(err)
-	}
-	b.Run("serial", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := s.KeyPair(ctx, kp.ARN); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, err := s.KeyPair(ctx, kp.ARN); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	})
-}
-
-func BenchmarkKeyPairs(b *testing.B) {
-	ctx := context.Background()
-	s := open(b, tempPath(b))
-	for range playkey.MaxKeyPairs {
-		if err := s.CreateKeyPair(ctx, storetest.NewKeyPair(scope)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for b.Loop() {
-		if _, err := s.KeyPairs(ctx, scope, playkey.Page{Limit: 100}); err != nil {
-			b.Fatal(err)
-		}
-	}
+func BenchmarkStore(b *testing.B) {
+	storetest.Benchmark(b, func(b *testing.B) playkey.Store { return open(b, tempPath(b)) })
 }
