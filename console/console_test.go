@@ -45,6 +45,7 @@ import (
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/api"
 	"github.com/playkey/playkey/console"
+	"github.com/playkey/playkey/internal/chromiumtest"
 	"github.com/playkey/playkey/keypair"
 	"github.com/playkey/playkey/sigv4"
 	"github.com/playkey/playkey/sqlite"
@@ -56,23 +57,6 @@ const (
 	account   = "111111111111"
 	region    = "us-west-2"
 )
-
-// chromiumPath finds the browser. Without one the test skips, unless CI is set.
-func chromiumPath(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	if os.Getenv("CI") == "" {
-		t.Skip("chromium not found; install the Debian package chromium (CI fails instead of skipping)")
-	}
-	t.Fatal("chromium not found and CI is set: install the Debian package chromium")
-	return ""
-}
 
 // exchange is one HTTP request the server received, with its answer.
 type exchange struct {
@@ -166,7 +150,7 @@ type env struct {
 }
 
 func newEnv(t *testing.T) *env {
-	execPath := chromiumPath(t)
+	execPath := chromiumtest.Path(t)
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "playkey.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -218,28 +202,8 @@ func (e *env) startBrowser(execPath string) {
 	t.Logf("screenshots: %s", e.shots)
 	e.downloads = t.TempDir()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(execPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(e.listen), chromedp.WithErrorf(t.Logf))
-	t.Cleanup(cancel)
-	e.ctx = ctx
-	// The first call starts the browser; it must have no timeout.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.ctx = chromiumtest.Start(t, execPath, []chromedp.ExecAllocatorOption{chromedp.WindowSize(1280, 900)},
+		chromedp.WithListener(e.listen))
 	e.call(func(ctx context.Context) error {
 		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 			Behavior:      browser.SetDownloadBehaviorBehaviorAllowAndName,

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/playkey/playkey/console"
+	"github.com/playkey/playkey/internal/chromiumtest"
 )
 
 // servedBinary is a running `playkey serve`, started as the README's quick start does,
@@ -108,7 +109,7 @@ func startServe(t *testing.T, bin string) *servedBinary {
 // the page, signs a token with `playkey token sign --key` and the downloaded file, and the
 // token debugger reports that this server accepts it.
 func TestConsoleServedByBinary(t *testing.T) {
-	execPath := chromiumPath(t)
+	execPath := chromiumtest.Path(t)
 	bin := buildPlaykey(t)
 	srv := startServe(t, bin)
 

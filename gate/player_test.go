@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/playkey/playkey/internal/chromiumtest"
 	"github.com/playkey/playkey/token"
 )
 
@@ -99,7 +100,7 @@ window.start = function (src) {
 
 func newPlayerEnv(t *testing.T) *playerEnv {
 	t.Helper()
-	chromium := need(t, "chromium", "chromium-browser", "google-chrome")
+	chromium := chromiumtest.Path(t)
 	if _, err := os.Stat(hlsJS); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("hls.js missing (%v): run npm ci in gate/testdata/player (.ci/setup does)", err)
@@ -129,27 +130,9 @@ func newPlayerEnv(t *testing.T) *playerEnv {
 	e := &playerEnv{h: h, page: httptest.NewServer(page)}
 	t.Cleanup(e.page.Close)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
+	e.ctx = chromiumtest.Start(t, chromium, []chromedp.ExecAllocatorOption{
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatal(err)
-	}
-	e.ctx = ctx
+	})
 	return e
 }
 
