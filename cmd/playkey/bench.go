@@ -22,6 +22,7 @@ import (
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/gate"
 	"github.com/playkey/playkey/keypair"
+	"github.com/playkey/playkey/playback"
 	"github.com/playkey/playkey/sqlite"
 	"github.com/playkey/playkey/token"
 )
@@ -162,7 +163,7 @@ func benchGate(ctx context.Context, bc benchConfig) (*benchResult, error) {
 	defer origin.Close()
 
 	g, err := gate.New(ctx, gate.Config{
-		State:  storeState{store},
+		State:  playback.FromStore(store),
 		Origin: "http://" + originLn.Addr().String() + "/{channel}/index.m3u8",
 		Logger: slog.New(slog.DiscardHandler),
 	})
