@@ -13,7 +13,6 @@ import (
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/gate"
 	"github.com/playkey/playkey/playback"
-	"github.com/playkey/playkey/postgres"
 )
 
 var gateCommand = &command{
@@ -115,21 +114,21 @@ func (f *gateFlags) start(ctx context.Context, io *stdio, logger *slog.Logger, s
 
 // changeWatcher is a store that announces committed changes (the PostgreSQL store).
 type changeWatcher interface {
-	Watch(ctx context.Context, f func(postgres.Change)) error
+	Watch(ctx context.Context, f func(playkey.Change)) error
 }
 
 // watchChanges passes a store's announcements to the gate until ctx ends, so that changes
 // made through any node reach this gate at once rather than when its caches expire.
 func watchChanges(ctx context.Context, logger *slog.Logger, w changeWatcher, g *gate.Gate) {
-	err := w.Watch(ctx, func(c postgres.Change) {
+	err := w.Watch(ctx, func(c playkey.Change) {
 		switch c.Kind {
-		case postgres.ChangeKeyPairs:
+		case playkey.ChangeKeyPairs:
 			g.KeysChanged(c.Scope)
-		case postgres.ChangeChannel:
+		case playkey.ChangeChannel:
 			g.ChannelChanged(c.ARN)
-		case postgres.ChangePolicy:
+		case playkey.ChangePolicy:
 			g.PoliciesChanged()
-		case postgres.ChangeRevocations:
+		case playkey.ChangeRevocations:
 			g.RevocationsChanged()
 		default:
 			g.AllChanged()
