@@ -22,6 +22,37 @@ type verifyTokenOutput struct {
 	Claims     json.RawMessage `json:"claims,omitempty"`
 	KeyPairARN string          `json:"keyPairArn,omitempty"`
 	ChannelARN string          `json:"channelArn"`
+	// Explanation takes the token apart for a person, as playkey token inspect does.
+	Explanation *explanation `json:"explanation,omitempty"`
+}
+
+// explanation is a token.Explanation on the wire.
+type explanation struct {
+	Header []token.Part `json:"header"`
+	Claims []token.Part `json:"claims"`
+	// Problems are everything but the signature that rejects the token, not only the
+	// first, which is Code.
+	Problems []problem `json:"problems"`
+}
+
+type problem struct {
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+	Claim  string `json:"claim,omitempty"`
+}
+
+func explanationOf(e *token.Explanation) *explanation {
+	out := &explanation{Header: e.Header, Claims: e.Claims, Problems: make([]problem, len(e.Problems))}
+	for i, p := range e.Problems {
+		out.Problems[i] = problem{Code: string(p.Code), Reason: p.Reason, Claim: p.Claim}
+	}
+	if out.Header == nil {
+		out.Header = []token.Part{}
+	}
+	if out.Claims == nil {
+		out.Claims = []token.Part{}
+	}
+	return out
 }
 
 // codePublicChannel: the channel is public, so the token does not matter.
@@ -47,12 +78,14 @@ func (s *Server) verifyPlaybackToken(ctx context.Context, c Caller, r *http.Requ
 		return nil, playkey.Errorf(playkey.ErrValidation, "token is %d bytes long; a playback token is at most %d", len(tok), token.MaxTokenLength)
 	}
 	now := s.now()
-	decoded, _ := (&token.Verifier{}).Diagnose(tok, "", now)
-	out := &verifyTokenOutput{}
+	v := &token.Verifier{Leeway: s.tokenLeeway}
+	channel := deref(in.ChannelARN)
+	e := v.Explain(tok, channel, "the request's channelArn", now)
+	decoded := e.Token
+	out := &verifyTokenOutput{Explanation: explanationOf(e)}
 	if decoded != nil && json.Valid(decoded.RawPayload) {
 		out.Claims = json.RawMessage(decoded.RawPayload)
 	}
-	channel := deref(in.ChannelARN)
 	if channel == "" && decoded != nil {
 		channel = decoded.Claims.ChannelARN
 	}
@@ -79,7 +112,6 @@ func (s *Server) verifyPlaybackToken(ctx context.Context, c Caller, r *http.Requ
 	if err != nil {
 		return nil, err
 	}
-	v := &token.Verifier{Leeway: s.tokenLeeway}
 	claims, key, ref, err := playback.Token(v, tok, keys, arn.String(), now)
 	switch {
 	case err != nil:
