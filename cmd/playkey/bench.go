@@ -10,16 +10,16 @@ import (
 var benchCommand = &command{
 	name:    "bench",
 	summary: "measure the playback gate over loopback",
-	run: func(ctx context.Context, io *stdio, args []string) error {
-		return subcommands(ctx, io, "bench", args, []*command{
+	run: func(ctx context.Context, std *stdio, args []string) error {
+		return subcommands(ctx, std, "bench", args, []*command{
 			{name: "gate", summary: "many concurrent viewers against an in-process origin and gate", run: runBenchGate},
 		})
 	},
 }
 
-func runBenchGate(ctx context.Context, io *stdio, args []string) error {
+func runBenchGate(ctx context.Context, std *stdio, args []string) error {
 	var bc gatebench.Config
-	fs := newFlagSet(io, "bench gate", "")
+	fs := newFlagSet(std, "bench gate", "")
 	fs.IntVar(&bc.Viewers, "viewers", 100, "concurrent `N` viewers, each with its own token")
 	fs.DurationVar(&bc.Duration, "duration", 10*time.Second, "how long the viewers play")
 	fs.IntVar(&bc.RequestsPerViewer, "requests-per-viewer", 0, "stop a viewer after `N` requests (0: only the duration bounds it)")
@@ -47,6 +47,6 @@ func runBenchGate(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	res.Print(io.out, bc)
+	res.Print(std.out, bc)
 	return nil
 }

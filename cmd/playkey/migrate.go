@@ -22,8 +22,8 @@ var migrateCommand = &command{
 // it back to check that nothing was lost. The target must be empty; running migrate again
 // after it succeeded changes nothing and says so; a target holding anything else is
 // refused and left as it was (see postgres.(*Store).Import).
-func runMigrate(ctx context.Context, io *stdio, args []string) error {
-	fs := newFlagSet(io, "migrate", "")
+func runMigrate(ctx context.Context, std *stdio, args []string) error {
+	fs := newFlagSet(std, "migrate", "")
 	from := fs.String("from", "", "data `DIR` whose embedded database (DIR/playkey.db) is copied; stop every playkey using it first")
 	to := fs.String("to", "", "PostgreSQL store `URL`, postgres://... as for serve --store; its schema must be empty")
 	rest, err := parseFlags(fs, args)
@@ -75,13 +75,13 @@ func runMigrate(ctx context.Context, io *stdio, args []string) error {
 	}
 
 	if copied {
-		fmt.Fprintf(io.out, "Copied %s into PostgreSQL schema %q:\n", path, dst.Schema())
+		fmt.Fprintf(std.out, "Copied %s into PostgreSQL schema %q:\n", path, dst.Schema())
 	} else {
-		fmt.Fprintf(io.out, "PostgreSQL schema %q already holds exactly what %s holds; nothing copied:\n", dst.Schema(), path)
+		fmt.Fprintf(std.out, "PostgreSQL schema %q already holds exactly what %s holds; nothing copied:\n", dst.Schema(), path)
 	}
 	for _, c := range snap.Count() {
-		fmt.Fprintf(io.out, "  %6d %s\n", c.N, c.Kind)
+		fmt.Fprintf(std.out, "  %6d %s\n", c.N, c.Kind)
 	}
-	fmt.Fprintln(io.out, "Read back and compared: everything is there, unchanged.")
+	fmt.Fprintln(std.out, "Read back and compared: everything is there, unchanged.")
 	return nil
 }

@@ -27,8 +27,8 @@ import (
 var tokenCommand = &command{
 	name:    "token",
 	summary: "sign, verify and inspect playback authorization tokens",
-	run: func(ctx context.Context, io *stdio, args []string) error {
-		return subcommands(ctx, io, "token", args, []*command{
+	run: func(ctx context.Context, std *stdio, args []string) error {
+		return subcommands(ctx, std, "token", args, []*command{
 			{name: "sign", summary: "sign a playback token with a private key (offline)", run: runTokenSign},
 			{name: "verify", summary: "check a token against public keys (offline), or ask a server (--endpoint-url); exit 1 with the reason if rejected", run: runTokenVerify},
 			{name: "inspect", summary: "decode a token without a key, explain every part, list what would reject it", run: runTokenInspect},
@@ -50,8 +50,8 @@ func checkChannelARN(s string) error {
 	return nil
 }
 
-func runTokenSign(ctx context.Context, io *stdio, args []string) error {
-	fs := newFlagSet(io, "token sign", "")
+func runTokenSign(ctx context.Context, std *stdio, args []string) error {
+	fs := newFlagSet(std, "token sign", "")
 	keyFile := fs.String("key", "", "the playback key pair's private key, a P-384 PEM `FILE` (SEC1 or PKCS#8)")
 	channel := fs.String("channel-arn", "", "`ARN` of the channel the token plays (required)")
 	ttl := fs.Duration("ttl", 10*time.Minute, "how long the token can start playback; at most 10m with --single-use or --viewer-id")
@@ -111,7 +111,7 @@ func runTokenSign(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(io.out, tok)
+	fmt.Fprintln(std.out, tok)
 	return nil
 }
 
@@ -146,8 +146,8 @@ func (f fileKeys) keys(ctx context.Context, channelARN string) ([]*ecdsa.PublicK
 	return keys, f, nil
 }
 
-func runTokenVerify(ctx context.Context, io *stdio, args []string) error {
-	fs := newFlagSet(io, "token verify", "TOKEN|-")
+func runTokenVerify(ctx context.Context, std *stdio, args []string) error {
+	fs := newFlagSet(std, "token verify", "TOKEN|-")
 	var pubFiles stringList
 	fs.Var(&pubFiles, "public-key", "a playback public key, a P-384 SubjectPublicKeyInfo PEM `FILE`; repeat for each of the account's keys (at most 3)")
 	channel := fs.String("channel-arn", "", "`ARN` of the channel being played (required)")
@@ -169,11 +169,11 @@ func runTokenVerify(ctx context.Context, io *stdio, args []string) error {
 		if err := checkChannelARN(*channel); err != nil {
 			return err
 		}
-		tok, err := readTokenArg(io, rest[0])
+		tok, err := readTokenArg(std, rest[0])
 		if err != nil {
 			return err
 		}
-		return verifyRemote(ctx, io, &af, *channel, tok)
+		return verifyRemote(ctx, std, &af, *channel, tok)
 	}
 	if len(pubFiles) == 0 {
 		return usageErrorf("--public-key FILE or --endpoint-url URL is required")
@@ -188,7 +188,7 @@ func runTokenVerify(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := readTokenArg(io, rest[0])
+	tok, err := readTokenArg(std, rest[0])
 	if err != nil {
 		return err
 	}
@@ -206,12 +206,12 @@ func runTokenVerify(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.out, "valid: signed with %s; expires %s\n", names[i], token.DescribeTime(c.Exp, now))
+	fmt.Fprintf(std.out, "valid: signed with %s; expires %s\n", names[i], token.DescribeTime(c.Exp, now))
 	return nil
 }
 
-func runTokenInspect(ctx context.Context, io *stdio, args []string) error {
-	fs := newFlagSet(io, "token inspect", "TOKEN|-")
+func runTokenInspect(ctx context.Context, std *stdio, args []string) error {
+	fs := newFlagSet(std, "token inspect", "TOKEN|-")
 	channel := fs.String("channel-arn", "", "also check that the token is for the channel `ARN`")
 	at := fs.String("at", "", "judge expiry as of `TIME` (RFC 3339) instead of now")
 	rest, err := parseFlags(fs, args)
@@ -230,12 +230,12 @@ func runTokenInspect(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := readTokenArg(io, rest[0])
+	tok, err := readTokenArg(std, rest[0])
 	if err != nil {
 		return err
 	}
 	e := (&token.Verifier{}).Explain(tok, *channel, "--channel-arn", now)
-	printInspection(io.out, tok, e, *channel)
+	printInspection(std.out, tok, e, *channel)
 	if len(e.Problems) > 0 {
 		return &exitError{code: 1}
 	}
