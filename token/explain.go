@@ -203,27 +203,11 @@ func formatLocal(sec int64) string {
 	return "before the year 1"
 }
 
-// humanSeconds writes a span the way a person says it: 42s, 3m12s, 5h3m, 17d5h, 56 years.
+// humanSeconds writes a span the way a person says it, as rejection reasons do (42s,
+// 3m12s, 5h3m, 17d5h, 56 years), and "ages" for one out of any token's reach.
 func humanSeconds(sec int64) string {
 	if sec < 0 || sec > 1<<62 {
 		return "ages"
 	}
-	const minute, hour, day = 60, 3600, 86400
-	two := func(a int64, ua string, b int64, ub string) string {
-		if b == 0 {
-			return strconv.FormatInt(a, 10) + ua
-		}
-		return strconv.FormatInt(a, 10) + ua + strconv.FormatInt(b, 10) + ub
-	}
-	switch {
-	case sec < minute:
-		return strconv.FormatInt(sec, 10) + "s"
-	case sec < hour:
-		return two(sec/minute, "m", sec%minute, "s")
-	case sec < 2*day:
-		return two(sec/hour, "h", sec%hour/minute, "m")
-	case sec < 730*day:
-		return two(sec/day, "d", sec%day/hour, "h")
-	}
-	return strconv.FormatInt(sec/(365*day+day/4), 10) + " years"
+	return formatSeconds(sec)
 }
