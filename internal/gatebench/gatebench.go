@@ -76,8 +76,9 @@ func pct(sorted []time.Duration, p int) time.Duration {
 	return sorted[i].Round(time.Microsecond)
 }
 
-// benchGate runs a synthetic origin, a gate over a temporary SQLite store, and the viewers,
-// all on 127.0.0.1.
+// Run runs a synthetic origin, a gate over a temporary SQLite store, and bc.Viewers
+// viewers, all on 127.0.0.1, until bc.Duration ends or every viewer made its requests, and
+// returns what they measured. It fails when no request completed.
 func Run(ctx context.Context, bc Config) (*Result, error) {
 	dir, err := os.MkdirTemp("", "playkey-bench")
 	if err != nil {
