@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -353,14 +354,14 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case v == http.ErrAbortHandler: // a stream cut short: logged, then re-raised below
 			info.code = "aborted"
 		case v != nil:
-			g.log.Error("gate: panic serving request", "panic", v, "path", redactPath(r.URL.Path))
+			g.log.Error("gate: panic serving request", "panic", v, "path", quotePath(r.URL.Path))
 			if !rec.Wrote {
 				g.fail(rec, r, &failure{status: http.StatusInternalServerError, code: "internal", reason: "internal error; the gate's log has details"})
 			}
 		}
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
-			slog.String("path", redactPath(r.URL.Path)),
+			slog.String("path", quotePath(r.URL.Path)),
 			slog.Int("status", rec.Status),
 			slog.Int64("bytes", rec.Bytes),
 			slog.Duration("latency", g.now().Sub(start).Round(time.Microsecond)),
@@ -379,6 +380,10 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(v) // net/http closes the connection without logging
 		}
 	}()
+	if len(r.URL.RawPath) > maxRequestPath || len(r.URL.Path) > maxRequestPath {
+		g.fail(rec, r, &failure{status: http.StatusNotFound, code: "not_found", reason: "nothing is served at this path: it is longer than " + strconv.Itoa(maxRequestPath) + " bytes"})
+		return
+	}
 	if p := r.URL.EscapedPath(); r.Method != http.MethodConnect && !httppath.IsClean(p) {
 		// ServeMux would answer an HTML redirect to the cleaned path. No URL the gate
 		// serves or writes into a playlist has empty or dot segments, so say so instead.

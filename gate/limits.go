@@ -20,6 +20,7 @@ type tokenHash [32]byte
 type goodToken struct {
 	claims *token.Claims
 	keyARN string
+	size   int // what it costs the cache: the token's length, which bounds its claims
 }
 
 // badToken is a rejected token, remembered briefly.
@@ -32,12 +33,19 @@ type badToken struct {
 	channel string // the channel it was presented for
 }
 
+func (g goodToken) cost() int { return tokenEntryCost + g.size }
+
+func (b badToken) cost() int { return tokenEntryCost + len(b.reason) + len(b.channel) }
+
 // tokenCache remembers verification results. Entries are dropped when they expire and,
-// when the cache is full, arbitrarily: a dropped entry only costs a verification.
+// when the cache is full (in entries or in bytes), arbitrarily: a dropped entry only costs
+// a verification.
 type tokenCache struct {
-	mu   sync.Mutex
-	good map[tokenHash]goodToken
-	bad  map[tokenHash]badToken
+	mu        sync.Mutex
+	good      map[tokenHash]goodToken
+	bad       map[tokenHash]badToken
+	goodBytes int
+	badBytes  int
 }
 
 func newTokenCache() *tokenCache {
@@ -54,13 +62,15 @@ func (c *tokenCache) getGood(h tokenHash) (goodToken, bool) {
 func (c *tokenCache) putGood(h tokenHash, g goodToken, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	makeRoom(c.good, func(v goodToken) bool { return v.claims.ExpiresAt().Before(now) })
+	c.goodBytes -= remove(c.good, h)
+	c.goodBytes -= makeRoom(c.good, c.goodBytes+g.cost(), func(v goodToken) bool { return v.claims.ExpiresAt().Before(now) })
 	c.good[h] = g
+	c.goodBytes += g.cost()
 }
 
 func (c *tokenCache) dropGood(h tokenHash) {
 	c.mu.Lock()
-	delete(c.good, h)
+	c.goodBytes -= remove(c.good, h)
 	c.mu.Unlock()
 }
 
@@ -69,7 +79,7 @@ func (c *tokenCache) getBad(h tokenHash, now time.Time) (badToken, bool) {
 	defer c.mu.Unlock()
 	b, ok := c.bad[h]
 	if ok && !now.Before(b.until) {
-		delete(c.bad, h)
+		c.badBytes -= remove(c.bad, h)
 		return badToken{}, false
 	}
 	return b, ok
@@ -78,21 +88,40 @@ func (c *tokenCache) getBad(h tokenHash, now time.Time) (badToken, bool) {
 func (c *tokenCache) putBad(h tokenHash, b badToken, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	makeRoom(c.bad, func(v badToken) bool { return !now.Before(v.until) })
+	b.reason = truncate(b.reason, maxCachedReason)
+	c.badBytes -= remove(c.bad, h)
+	c.badBytes -= makeRoom(c.bad, c.badBytes+b.cost(), func(v badToken) bool { return !now.Before(v.until) })
 	c.bad[h] = b
+	c.badBytes += b.cost()
 }
 
-// makeRoom keeps a full cache map under maxCacheEntries: it drops the expired entries, and
-// arbitrary ones while it is still full.
-func makeRoom[V any](m map[tokenHash]V, expired func(V) bool) {
-	if len(m) < maxCacheEntries {
-		return
+type costed interface{ cost() int }
+
+// remove deletes h from m and returns the bytes it freed.
+func remove[V costed](m map[tokenHash]V, h tokenHash) int {
+	v, ok := m[h]
+	if !ok {
+		return 0
+	}
+	delete(m, h)
+	return v.cost()
+}
+
+// makeRoom makes room in a cache map for one more entry when it is full (maxCacheEntries,
+// or bytes, counting the new entry, over maxTokenCacheBytes): it drops the expired
+// entries, and arbitrary ones while it is still full. It returns the bytes it freed.
+func makeRoom[V costed](m map[tokenHash]V, bytes int, expired func(V) bool) (freed int) {
+	full := func() bool { return len(m) >= maxCacheEntries || bytes-freed > maxTokenCacheBytes }
+	if !full() {
+		return 0
 	}
 	for k, v := range m {
-		if expired(v) || len(m) >= maxCacheEntries {
+		if expired(v) || full() {
 			delete(m, k)
+			freed += v.cost()
 		}
 	}
+	return freed
 }
 
 // limiter is a token bucket of failed verifications per client address: each failure takes

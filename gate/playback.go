@@ -16,8 +16,10 @@ import (
 	"github.com/playkey/playkey/token"
 )
 
-// playbackName is the last segment of a channel's playback URL.
-var playbackName = regexp.MustCompile(`^([a-z0-9-]+)\.([0-9]{12})\.channel\.([a-zA-Z0-9-]+)\.m3u8$`)
+// playbackName is the last segment of a channel's playback URL, each part bounded by what
+// IVS has: a region (us-west-2, us-gov-east-1...), a 12-digit account, an id of 12
+// characters (36 for the UUIDs of older IVS resources).
+var playbackName = regexp.MustCompile(`^([a-z]{2}(?:-[a-z0-9]{1,12}){1,3})\.([0-9]{12})\.channel\.([a-zA-Z0-9-]{1,36})\.m3u8$`)
 
 const sessionPrefix = "/api/video/v1/s/"
 
@@ -200,7 +202,7 @@ func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *fai
 		}
 		g.m.verifications.Add(1)
 		g.limit.refund(addr)
-		g.tokens.putGood(h, goodToken{claims: c, keyARN: ks.keys[i].ARN}, now)
+		g.tokens.putGood(h, goodToken{claims: c, keyARN: ks.keys[i].ARN, size: len(tok)}, now)
 		claims = c
 	}
 	if claims.ViewerID != "" {

@@ -97,7 +97,7 @@ func (g *Gate) fail(w http.ResponseWriter, r *http.Request, f *failure) {
 	if ivs == "" {
 		ivs = f.code
 	}
-	body, _ := json.Marshal([]errorItem{{URL: redactPath(r.URL.Path), Error: f.reason, ErrorCode: ivs, Type: "error"}})
+	body, _ := json.Marshal([]errorItem{{URL: quotePath(r.URL.Path), Error: f.reason, ErrorCode: ivs, Type: "error"}})
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(f.status)
