@@ -46,6 +46,13 @@ type Config struct {
 	// SessionLifetime is how long a session plays after its token was accepted: exp is
 	// checked when playback starts, not during it. Default 24h.
 	SessionLifetime time.Duration
+	// CredentialLifetime is how long the URIs of a served playlist may be fetched; players
+	// reloading live playlists get new ones (see renew.go). Default 5 minutes.
+	CredentialLifetime time.Duration
+	// SessionBindIPv4 and SessionBindIPv6, when positive, bind each session to the first
+	// that many bits of the client address that started it: a request from outside is
+	// refused. Off by default: a phone moving between networks loses its session.
+	SessionBindIPv4, SessionBindIPv6 int
 	// CountryHeader names the request header, set by a trusted proxy or CDN, that holds the
 	// viewer's ISO 3166-1 alpha-2 country (CloudFront-Viewer-Country, CF-IPCountry...).
 	// Without it, a public channel whose policy restricts countries refuses everyone.
@@ -168,6 +175,7 @@ func setDefaults(c *Config) {
 		}
 	}
 	def(&c.SessionLifetime, 24*time.Hour)
+	def(&c.CredentialLifetime, 5*time.Minute)
 	def(&c.StateRefresh, time.Second)
 	def(&c.RevocationPoll, time.Second)
 	def(&c.RevocationStaleAfter, 15*time.Second)

@@ -2,10 +2,8 @@ package gate
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -189,33 +187,13 @@ func (l *limiter) sweepLocked(now time.Time) {
 	}
 }
 
-// clientAddr returns the address the limiter counts a request against: the connection's
-// peer, or, when header is set, the address a trusted proxy put in it (for
-// X-Forwarded-For, the last one: the address the proxy itself saw). IPv6 addresses count
-// per /64, which one client usually holds whole.
+// clientAddr returns the address the limiter counts a request against (see clientIP).
+// IPv6 addresses count per /64, which one client usually holds whole.
 func clientAddr(r *http.Request, header string) netip.Prefix {
-	s := ""
-	if header != "" {
-		if v := r.Header.Values(header); len(v) > 0 {
-			last := v[len(v)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
-			}
-			s = strings.TrimSpace(last)
-		}
-	}
-	if s == "" {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		s = host
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
+	a, ok := clientIP(r, header)
+	if !ok {
 		return netip.Prefix{} // one shared bucket for what cannot be parsed
 	}
-	a = a.Unmap()
 	bits := 32
 	if a.Is6() {
 		bits = 64

@@ -44,7 +44,8 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 	now := g.now()
 	sess := &session{
 		ID:        newSessionID(),
-		Expires:   now.Add(g.cfg.SessionLifetime).Unix(),
+		End:       now.Add(g.cfg.SessionLifetime).Unix(),
+		Bind:      g.bindPrefix(r),
 		Region:    arn.Region,
 		Account:   arn.Account,
 		ChannelID: arn.ID,
@@ -275,7 +276,7 @@ func (g *Gate) stateError(w http.ResponseWriter, r *http.Request, what string, e
 
 // rewrite rewrites a playlist fetched from from (an origin URL) for sess.
 func (g *Gate) rewrite(body []byte, sess *session, co *channelOrigin, from *url.URL) ([]byte, *failure) {
-	enc := sess.encode()
+	playlists, resources := g.credentials(sess, body, g.now())
 	out, _, err := rewritePlaylist(body, sess.MaxHeight, func(ref string) (string, error) {
 		rel, err := co.relative(from, ref)
 		if errors.Is(err, errForeignURI) {
@@ -283,6 +284,10 @@ func (g *Gate) rewrite(body []byte, sess *session, co *channelOrigin, from *url.
 		}
 		if err != nil {
 			return "", err
+		}
+		enc := resources
+		if p, _, _ := strings.Cut(rel, "?"); isPlaylistPath(p) {
+			enc = playlists
 		}
 		return sessionPrefix + g.sign.credential(enc, rel) + "/" + rel, nil
 	})
@@ -345,6 +350,9 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 	if now.Unix() >= sess.Expires {
 		return nil, &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeSessionExpired,
 			reason: "the playback session has expired: start again from the channel's playback URL"}
+	}
+	if f := g.checkBind(r, sess); f != nil {
+		return nil, f
 	}
 	if sess.ViewerID != "" {
 		if !g.revs.fresh(now, g.cfg.RevocationStaleAfter) {

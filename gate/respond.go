@@ -30,6 +30,7 @@ const (
 	CodeCountryNotAllowed = "country_not_allowed"
 	CodeBadSession        = "bad_session"
 	CodeSessionExpired    = "session_expired"
+	CodeSessionElsewhere  = "session_elsewhere"
 	CodeNoRendition       = "no_rendition"
 	CodeChannelNotFound   = "channel_not_found"
 	CodeRateLimited       = "rate_limited"

@@ -30,6 +30,8 @@ type gateFlags struct {
 	leeway         time.Duration
 	sessionTTL     time.Duration
 	staleAfter     time.Duration
+	credentialTTL  time.Duration
+	bind           sessionBind
 }
 
 func (f *gateFlags) register(fs *flag.FlagSet) {
@@ -38,6 +40,8 @@ func (f *gateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.clientIPHeader, "client-ip-header", "", "request `HEADER` holding the client address, set by a trusted proxy (e.g. X-Real-IP), for the failed-verification limiter; default: the connection's address")
 	fs.DurationVar(&f.leeway, "token-leeway", 5*time.Second, "clock difference tolerated around a token's exp")
 	fs.DurationVar(&f.sessionTTL, "session-lifetime", 24*time.Hour, "how long a playback session plays after its token was accepted")
+	fs.DurationVar(&f.credentialTTL, "session-credential-lifetime", 5*time.Minute, "how long the segment URLs of a served playlist work; players reloading live playlists get new ones")
+	fs.Var(&f.bind, "session-bind", "bind each playback session to the client's address prefix, `V4BITS[,V6BITS]` (e.g. 24,56; IPv6 default 64); off by default, since a phone that changes networks then loses its session")
 	fs.DurationVar(&f.staleAfter, "stale-after", 15*time.Second, "how long the gate keeps deciding on the keys, channels and revocations it read last while the store cannot be read; then it answers 503")
 }
 
@@ -83,6 +87,9 @@ func (f *gateFlags) start(ctx context.Context, io *stdio, logger *slog.Logger, s
 		Logger:               logger,
 		Leeway:               f.leeway,
 		SessionLifetime:      f.sessionTTL,
+		CredentialLifetime:   f.credentialTTL,
+		SessionBindIPv4:      f.bind.v4,
+		SessionBindIPv6:      f.bind.v6,
 		RevocationStaleAfter: f.staleAfter,
 		CountryHeader:        f.countryHeader,
 		ClientIPHeader:       f.clientIPHeader,
