@@ -348,8 +348,8 @@ func TestAuthorizedSwitch(t *testing.T) {
 	v := find(t, pub.body, "360p/index.m3u8")
 	h.state.setChannel(h.public, Channel{Authorized: true})
 	eventually(t, "new sessions need a token", func() bool { return h.get(playbackPath(h.public)).StatusCode == 403 })
-	if r := h.get(v); r.StatusCode != 200 {
-		t.Errorf("a session started while public: %s", r.Status)
+	if r := h.get(v); r.StatusCode != 403 {
+		t.Errorf("a session started without a token while public: %s, want 403", r.Status)
 	}
 	h.state.setChannel(h.private, Channel{})
 	eventually(t, "the private channel turned public plays without a token", func() bool { return h.get(playbackPath(h.private)).StatusCode == 200 })

@@ -49,6 +49,7 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 		Region:    arn.Region,
 		Account:   arn.Account,
 		ChannelID: arn.ID,
+		Anonymous: !res.ch.Authorized,
 	}
 	var claims *token.Claims
 	if res.ch.Authorized {
@@ -352,6 +353,9 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 			reason: "the playback session has expired: start again from the channel's playback URL"}
 	}
 	if f := g.checkBind(r, sess); f != nil {
+		return nil, f
+	}
+	if f := g.checkChannel(r, sess); f != nil {
 		return nil, f
 	}
 	if sess.ViewerID != "" {

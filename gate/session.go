@@ -41,6 +41,9 @@ type session struct {
 	// Policy says that Origins and Strict come from a public channel's playback
 	// restriction policy rather than from a token, so that refusals name the right rule.
 	Policy bool
+	// Anonymous says that the session started on a public channel, without a token: it
+	// ends if the channel is made private.
+	Anonymous bool
 	// Bind is the client address prefix the session is bound to (--session-bind), ""
 	// for none.
 	Bind string
@@ -51,6 +54,7 @@ const (
 	flagStrict      = 1 << 0
 	flagHasOrigins  = 1 << 1
 	flagPolicy      = 1 << 2
+	flagAnonymous   = 1 << 3
 	macSize         = 16
 	maxSessionBytes = 2048 // encoded, before base64: five long origins fit many times
 	macContext      = "playkey-gate session v1\x00"
@@ -87,6 +91,9 @@ func (s *session) encode() string {
 	}
 	if s.Policy {
 		flags |= flagPolicy
+	}
+	if s.Anonymous {
+		flags |= flagAnonymous
 	}
 	b = append(b, flags)
 	b = append(b, s.ID[:]...)
@@ -149,6 +156,7 @@ func decodeSession(enc string) (*session, error) {
 	s.Region, s.Account, s.ChannelID, s.ViewerID, s.Bind = fields[0], fields[1], fields[2], fields[3], fields[5]
 	s.Strict = flags&flagStrict != 0
 	s.Policy = flags&flagPolicy != 0
+	s.Anonymous = flags&flagAnonymous != 0
 	if flags&flagHasOrigins != 0 {
 		s.Origins = strings.Split(fields[4], ",")
 	}
