@@ -13,6 +13,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"net/url"
 	"runtime"
 	"strings"
@@ -42,6 +44,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if strings.ContainsRune(path, '?') {
 		// The driver splits its DSN at the first '?'.
 		return nil, fmt.Errorf("sqlite: database path %q contains '?'", path)
+	}
+	// SQLite would create the file 0644, and its -wal and -shm files with the file's mode:
+	// the database holds secrets, so it is created 0600 first.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
 	}
 	write, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
