@@ -298,7 +298,7 @@ func (g *Gate) rewrite(body []byte, sess *session, co *channelOrigin, from *url.
 			reason: "the channel has no rendition within the token's " + token.ClaimMaximumResolution}
 	case err != nil:
 		g.log.Error("gate: cannot rewrite an origin playlist", "channel", sess.channelARN(), "err", err)
-		return nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin's playlist cannot be served: " + err.Error()}
+		return nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin's playlist cannot be served; the gate's log has details"}
 	}
 	return out, nil
 }

@@ -83,18 +83,26 @@ func (b *idleBody) Read(p []byte) (int, error) {
 // redirects and server errors are 502; client errors other than those a player expects
 // are passed as they are.
 func originStatus(resp *http.Response) *failure {
+	// The origin's own words (its reason phrase, a redirect's target) go to the log only.
+	detail := fmt.Sprintf("the origin answered %q", resp.Status)
+	if resp.Request != nil {
+		detail = fmt.Sprintf("%s answered %q", resp.Request.URL.Redacted(), resp.Status)
+	}
 	switch {
 	case resp.StatusCode >= 500:
-		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: fmt.Sprintf("the origin answered %s", resp.Status)}
+		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed, detail: detail}
 	case resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.StatusCode != http.StatusNotModified:
-		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: fmt.Sprintf("the origin answered %s; the gate follows no redirects", resp.Status)}
+		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed, detail: detail + "; the gate follows no redirects"}
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 		return &failure{status: resp.StatusCode, code: "not_found", reason: "the origin has no such file"}
 	case resp.StatusCode >= 400 && resp.StatusCode != http.StatusRequestedRangeNotSatisfiable:
-		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: fmt.Sprintf("the origin answered %s", resp.Status)}
+		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed, detail: detail}
 	}
 	return nil
 }
+
+// originFailed is all a viewer learns of an origin's failure; the log has the rest.
+const originFailed = "the origin cannot serve this file right now; the gate's log has details"
 
 // streamFrom copies a segment (or any non-playlist file) from the origin without buffering
 // it: status, the passed headers, and the body as it arrives.
@@ -167,7 +175,8 @@ func (g *Gate) readPlaylist(r *http.Request, u *url.URL) ([]byte, string, *failu
 		return nil, "", f
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, "", &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: fmt.Sprintf("the origin answered %s for a playlist", resp.Status)}
+		return nil, "", &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed,
+			detail: fmt.Sprintf("%s answered %q for a playlist", u.Redacted(), resp.Status)}
 	}
 	if resp.ContentLength > g.cfg.MaxPlaylistBytes {
 		return nil, "", tooLarge(g.cfg.MaxPlaylistBytes)

@@ -45,6 +45,9 @@ type failure struct {
 	ivsCode    string // error_code in the body; "" for the gate's non-IVS answers
 	code       string // X-Playkey-Code
 	reason     string // for a person; never a token or a credential
+	// detail is for the gate's log only: what a viewer must not see (origin hosts, paths
+	// and answers).
+	detail     string
 	retryAfter time.Duration
 }
 
@@ -69,6 +72,9 @@ type errorItem struct {
 // can see the status.
 func (g *Gate) fail(w http.ResponseWriter, r *http.Request, f *failure) {
 	infoOf(r).code = f.code
+	if f.detail != "" {
+		g.log.Warn("gate: origin problem", "code", f.code, "status", f.status, "detail", f.detail)
+	}
 	switch {
 	case f.status == http.StatusTooManyRequests:
 		g.m.rateLimited.Add(1)
