@@ -41,10 +41,10 @@ const (
 
 // failure is a refused or failed request: everything writeFailure needs.
 type failure struct {
-	status     int
-	ivsCode    string // error_code in the body; "" for the gate's non-IVS answers
-	code       string // X-Playkey-Code
-	reason     string // for a person; never a token or a credential
+	status  int
+	ivsCode string // error_code in the body; "" for the gate's non-IVS answers
+	code    string // X-Playkey-Code
+	reason  string // for a person; never a token or a credential
 	// detail is for the gate's log only: what a viewer must not see (origin hosts, paths
 	// and answers).
 	detail     string
