@@ -74,6 +74,10 @@ type Config struct {
 	ConnectTimeout, HeaderTimeout, IdleTimeout time.Duration
 	// Transport reaches the origin; nil means a transport with the timeouts above.
 	Transport http.RoundTripper
+	// WriteTimeout bounds each write to a client: a client that reads nothing for that
+	// long loses its connection, so slow or stalled readers cannot hold the gate.
+	// Default 30s.
+	WriteTimeout time.Duration
 	// MaxPlaylistBytes caps a playlist read from the origin. Default 4 MiB.
 	MaxPlaylistBytes int64
 	// FailureRate and FailureBurst shape each client address's bucket of failed token
@@ -182,6 +186,7 @@ func setDefaults(c *Config) {
 	def(&c.ConnectTimeout, 5*time.Second)
 	def(&c.HeaderTimeout, 10*time.Second)
 	def(&c.IdleTimeout, 30*time.Second)
+	def(&c.WriteTimeout, 30*time.Second)
 	def(&c.BadTokenTTL, time.Minute)
 	if c.MaxPlaylistBytes <= 0 {
 		c.MaxPlaylistBytes = 4 << 20
@@ -353,6 +358,9 @@ func (g *Gate) routes() {
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := g.now()
 	g.m.requests.Add(1)
+	// Bounds the writes of playlists and refusals; a streamed body renews it per write.
+	// Wall-clock time, not g.now: the deadline is the network's.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(g.cfg.WriteTimeout))
 	info := &requestInfo{}
 	rec := accesslog.NewRecorder(w)
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))

@@ -129,7 +129,7 @@ func (g *Gate) streamFrom(w http.ResponseWriter, r *http.Request, u *url.URL, co
 	if r.Method == http.MethodHead || resp.StatusCode == http.StatusNotModified {
 		return
 	}
-	if err := copyFlushing(w, resp.Body); err != nil && r.Context().Err() == nil {
+	if err := copyFlushing(w, resp.Body, g.cfg.WriteTimeout); err != nil && r.Context().Err() == nil {
 		// The status is sent; all that is left is to cut the response short.
 		g.log.Warn("gate: origin body cut off", "url", u.Redacted(), "err", err)
 		panic(http.ErrAbortHandler)
@@ -139,13 +139,16 @@ func (g *Gate) streamFrom(w http.ResponseWriter, r *http.Request, u *url.URL, co
 // copyFlushing copies body to w and flushes after each read, so that bytes the origin
 // trickles out (LL-HLS parts, preload hints) reach the player as they come, not when a
 // buffer fills.
-func copyFlushing(w http.ResponseWriter, body io.Reader) error {
+//
+// Each write must finish within writeTimeout: a client that stops reading is cut off.
+func copyFlushing(w http.ResponseWriter, body io.Reader, writeTimeout time.Duration) error {
 	buf := bufPool.Get().(*[]byte)
 	defer bufPool.Put(buf)
 	rc := http.NewResponseController(w)
 	for {
 		n, err := body.Read(*buf)
 		if n > 0 {
+			rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // unsupported in tests' recorders: then unbounded
 			if _, werr := w.Write((*buf)[:n]); werr != nil {
 				return werr
 			}

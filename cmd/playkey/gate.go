@@ -32,6 +32,7 @@ type gateFlags struct {
 	staleAfter     time.Duration
 	credentialTTL  time.Duration
 	bind           sessionBind
+	connsPerClient int
 }
 
 func (f *gateFlags) register(fs *flag.FlagSet) {
@@ -42,6 +43,7 @@ func (f *gateFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.sessionTTL, "session-lifetime", 24*time.Hour, "how long a playback session plays after its token was accepted")
 	fs.DurationVar(&f.credentialTTL, "session-credential-lifetime", 5*time.Minute, "how long the segment URLs of a served playlist work; players reloading live playlists get new ones")
 	fs.Var(&f.bind, "session-bind", "bind each playback session to the client's address prefix, `V4BITS[,V6BITS]` (e.g. 24,56; IPv6 default 64); off by default, since a phone that changes networks then loses its session")
+	fs.IntVar(&f.connsPerClient, "max-conns-per-client", 256, "open connections the gate holds per client address (IPv6 per /64); more are answered 503; 0 for no limit")
 	fs.DurationVar(&f.staleAfter, "stale-after", 15*time.Second, "how long the gate keeps deciding on the keys, channels and revocations it read last while the store cannot be read; then it answers 503")
 }
 
@@ -98,11 +100,12 @@ func (f *gateFlags) start(ctx context.Context, io *stdio, logger *slog.Logger, s
 		cancel()
 		return nil, err
 	}
+	ln = gate.LimitConnections(ln, f.connsPerClient, nil)
 	srv := &http.Server{
 		Handler:           g,
 		ReadHeaderTimeout: 10 * time.Second,
 		// No WriteTimeout: segments stream for as long as the viewer reads them; the gate
-		// bounds origin stalls itself.
+		// bounds each write (gate.Config.WriteTimeout) and origin stalls itself.
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
