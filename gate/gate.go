@@ -80,6 +80,13 @@ type Config struct {
 	WriteTimeout time.Duration
 	// MaxPlaylistBytes caps a playlist read from the origin. Default 4 MiB.
 	MaxPlaylistBytes int64
+	// MaxRewrittenBytes caps a rewritten playlist (each URI grows by its credential).
+	// Default 8 MiB.
+	MaxRewrittenBytes int64
+	// MaxConcurrentRewrites bounds the playlists fetched and rewritten at once, and
+	// RewriteWait how long a request waits for a turn before it gets 503. Defaults 4 and 2s.
+	MaxConcurrentRewrites int
+	RewriteWait           time.Duration
 	// FailureRate and FailureBurst shape each client address's bucket of failed token
 	// verifications. Defaults 1 per second and 20.
 	FailureRate  float64
@@ -105,6 +112,7 @@ type Gate struct {
 	client   *http.Client
 	mux      *http.ServeMux
 	m        counters
+	rewrites chan struct{} // a slot per rewrite under way
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -145,6 +153,7 @@ func New(ctx context.Context, cfg Config) (*Gate, error) {
 		mux:      http.NewServeMux(),
 		done:     make(chan struct{}),
 		wake:     make(chan struct{}, 1),
+		rewrites: make(chan struct{}, cfg.MaxConcurrentRewrites),
 	}
 	g.keys = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchKeys)
 	g.channels = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchChannel)
@@ -191,6 +200,13 @@ func setDefaults(c *Config) {
 	if c.MaxPlaylistBytes <= 0 {
 		c.MaxPlaylistBytes = 4 << 20
 	}
+	if c.MaxRewrittenBytes <= 0 {
+		c.MaxRewrittenBytes = 8 << 20
+	}
+	if c.MaxConcurrentRewrites <= 0 {
+		c.MaxConcurrentRewrites = 4
+	}
+	def(&c.RewriteWait, 2*time.Second)
 	if c.FailureRate <= 0 {
 		c.FailureRate = 1
 	}

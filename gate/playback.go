@@ -83,12 +83,7 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin URL of this channel is not valid"})
 		return
 	}
-	body, _, f := g.readPlaylist(r, co.playlist)
-	if f != nil {
-		g.fail(w, r, f)
-		return
-	}
-	out, f := g.rewrite(body, sess, co, co.playlist)
+	out, _, f := g.fetchAndRewrite(r, sess, co, co.playlist)
 	if f != nil {
 		g.fail(w, r, f)
 		return
@@ -278,6 +273,7 @@ func (g *Gate) stateError(w http.ResponseWriter, r *http.Request, what string, e
 // rewrite rewrites a playlist fetched from from (an origin URL) for sess.
 func (g *Gate) rewrite(body []byte, sess *session, co *channelOrigin, from *url.URL) ([]byte, *failure) {
 	playlists, resources := g.credentials(sess, body, g.now())
+	budget := newRewriteBudget(len(body), g.cfg.MaxRewrittenBytes)
 	out, _, err := rewritePlaylist(body, sess.MaxHeight, func(ref string) (string, error) {
 		rel, err := co.relative(from, ref)
 		if errors.Is(err, errForeignURI) {
@@ -290,9 +286,12 @@ func (g *Gate) rewrite(body []byte, sess *session, co *channelOrigin, from *url.
 		if p, _, _ := strings.Cut(rel, "?"); isPlaylistPath(p) {
 			enc = playlists
 		}
-		return sessionPrefix + g.sign.credential(enc, rel) + "/" + rel, nil
+		u := sessionPrefix + g.sign.credential(enc, rel) + "/" + rel
+		return u, budget.add(ref, u)
 	})
 	switch {
+	case errors.Is(err, errRewriteTooLarge):
+		return nil, rewriteTooLarge(g.cfg.MaxRewrittenBytes)
 	case errors.Is(err, errNoRenditions):
 		return nil, &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeNoRendition,
 			reason: "the channel has no rendition within the token's " + token.ClaimMaximumResolution}
@@ -401,12 +400,7 @@ func (g *Gate) serveSession(w http.ResponseWriter, r *http.Request) {
 		g.streamFrom(w, r, u, func(h http.Header) { setCORS(h, origin, sess.Origins) })
 		return
 	}
-	body, cacheControl, f := g.readPlaylist(r, u)
-	if f != nil {
-		g.fail(w, r, f)
-		return
-	}
-	out, f := g.rewrite(body, sess, gr.co, u)
+	out, cacheControl, f := g.fetchAndRewrite(r, sess, gr.co, u)
 	if f != nil {
 		g.fail(w, r, f)
 		return

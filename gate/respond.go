@@ -37,6 +37,7 @@ const (
 	CodeUnavailable       = "unavailable"
 	CodeOriginError       = "origin_error"
 	CodeOriginTimeout     = "origin_timeout"
+	CodeBusy              = "busy"
 )
 
 // failure is a refused or failed request: everything writeFailure needs.
