@@ -7,34 +7,60 @@ import (
 	"strings"
 )
 
+// loopback is whom the client-address header is trusted from when TrustedProxies is
+// empty: a proxy on the same host.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
 // clientIP returns the client's address: the connection's peer or, when ClientIPHeader is
-// set, the address the proxy put in it (for X-Forwarded-For, the last one: the address
-// the proxy itself saw).
+// set and the peer is a trusted proxy, the address the proxies recorded (for
+// X-Forwarded-For, the last one that is not itself a trusted proxy). A header from anyone
+// else is ignored, so a client cannot choose the address it is counted under.
 func (g *Gate) clientIP(r *http.Request) (netip.Addr, bool) {
-	return clientIP(r, g.cfg.ClientIPHeader)
+	return clientIP(r, g.cfg.ClientIPHeader, g.cfg.TrustedProxies)
 }
 
-func clientIP(r *http.Request, header string) (netip.Addr, bool) {
-	s := ""
-	if header != "" {
-		if v := r.Header.Values(header); len(v) > 0 {
-			last := v[len(v)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
-			}
-			s = strings.TrimSpace(last)
-		}
+func clientIP(r *http.Request, header string, trusted []netip.Prefix) (netip.Addr, bool) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
 	}
-	if s == "" {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		s = host
-	}
-	a, err := netip.ParseAddr(s)
+	peer, err := netip.ParseAddr(host)
 	if err != nil {
 		return netip.Addr{}, false
 	}
-	return a.Unmap(), true
+	peer = peer.Unmap()
+	if header == "" {
+		return peer, true
+	}
+	if len(trusted) == 0 {
+		trusted = loopback
+	}
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(peer) {
+		return peer, true
+	}
+	// Right to left: each trusted proxy appended the address it saw.
+	vals := r.Header.Values(header)
+	client := peer
+	for i := len(vals) - 1; i >= 0; i-- {
+		parts := strings.Split(vals[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			if err != nil {
+				return client, true
+			}
+			client = a.Unmap()
+			if !isTrusted(client) {
+				return client, true
+			}
+		}
+	}
+	return client, true
 }

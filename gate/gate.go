@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,9 @@ type Config struct {
 	// address (X-Real-IP, X-Forwarded-For); empty means the connection's peer. It only
 	// keys the failed-verification limiter.
 	ClientIPHeader string
+	// TrustedProxies are the peers whose ClientIPHeader is believed; from any other peer
+	// the header is ignored. Empty means loopback only (a proxy on the same host).
+	TrustedProxies []netip.Prefix
 	// StateRefresh is how long keys and channels are cached. Default 1s.
 	StateRefresh time.Duration
 	// RevocationPoll is how often revocations are read. Default 1s.
@@ -338,7 +342,7 @@ type Metrics struct {
 	Verifications uint64
 	CachedTokens  uint64 // tokens accepted from the verified-token cache
 	Refused       uint64 // 401, 403 and 404 answers of the gate itself
-	RateLimited   uint64 // 429 answers
+	RateLimited   uint64 // refusals of the failed-verification limiter (403 rate_limited)
 	OriginErrors  uint64 // 502 and 504 answers
 }
 

@@ -612,7 +612,7 @@ func TestFailureLimiter(t *testing.T) {
 	}
 	tok, _ := token.Sign(token.Claims{ChannelARN: h.private.String(), Exp: time.Now().Add(time.Minute).Unix() + 9}, other)
 	r := h.get(playbackPath(h.private) + "?token=" + tok)
-	wantRefused(t, r, 429, ivsInvalidToken, CodeRateLimited)
+	wantRefused(t, r, 403, CodeRateLimited, CodeRateLimited)
 	if r.Header.Get("Retry-After") != "2" {
 		t.Errorf("Retry-After %q, want 2", r.Header.Get("Retry-After"))
 	}

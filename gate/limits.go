@@ -148,21 +148,26 @@ func (l *limiter) reserve(addr netip.Prefix, now time.Time) (bool, time.Duration
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.buckets[addr]
+	burst, rate := l.burst, l.rate
+	if b == nil && len(l.buckets) >= maxCacheEntries {
+		l.sweepLocked(now)
+	}
+	if b == nil && len(l.buckets) >= maxCacheEntries {
+		// Too many addresses failing at once: the addresses without a bucket share one,
+		// rather than grow the table or refuse tokens that would verify. It is larger,
+		// and only failures drain it.
+		addr = overflowBucket
+		burst, rate = l.burst*overflowShare, l.rate*overflowShare
+		b = l.buckets[addr]
+	}
 	if b == nil {
-		if len(l.buckets) >= maxCacheEntries {
-			l.sweepLocked(now)
-			if len(l.buckets) >= maxCacheEntries {
-				// Too many addresses failing at once: refuse new ones rather than grow.
-				return false, time.Second
-			}
-		}
-		b = &bucket{tokens: l.burst, at: now}
+		b = &bucket{tokens: burst, at: now}
 		l.buckets[addr] = b
 	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.rate)
+	b.tokens = min(burst, b.tokens+now.Sub(b.at).Seconds()*rate)
 	b.at = now
 	if b.tokens < 1 {
-		wait := time.Duration(math.Ceil((1 - b.tokens) / l.rate * float64(time.Second)))
+		wait := time.Duration(math.Ceil((1 - b.tokens) / rate * float64(time.Second)))
 		return false, wait
 	}
 	b.tokens--
@@ -175,13 +180,21 @@ func (l *limiter) refund(addr netip.Prefix) {
 	defer l.mu.Unlock()
 	if b := l.buckets[addr]; b != nil {
 		b.tokens = min(l.burst, b.tokens+1)
+	} else if b := l.buckets[overflowBucket]; b != nil {
+		b.tokens = min(l.burst*overflowShare, b.tokens+1)
 	}
 }
+
+// overflowBucket keys the bucket shared by the addresses that found the table full; it
+// holds overflowShare addresses' worth of tokens.
+var overflowBucket = netip.PrefixFrom(netip.IPv6Unspecified(), 1)
+
+const overflowShare = 100
 
 // sweepLocked forgets buckets that have refilled.
 func (l *limiter) sweepLocked(now time.Time) {
 	for k, b := range l.buckets {
-		if b.tokens+now.Sub(b.at).Seconds()*l.rate >= l.burst {
+		if k != overflowBucket && b.tokens+now.Sub(b.at).Seconds()*l.rate >= l.burst {
 			delete(l.buckets, k)
 		}
 	}
@@ -189,8 +202,8 @@ func (l *limiter) sweepLocked(now time.Time) {
 
 // clientAddr returns the address the limiter counts a request against (see clientIP).
 // IPv6 addresses count per /64, which one client usually holds whole.
-func clientAddr(r *http.Request, header string) netip.Prefix {
-	a, ok := clientIP(r, header)
+func clientAddr(r *http.Request, header string, trusted ...netip.Prefix) netip.Prefix {
+	a, ok := clientIP(r, header, trusted)
 	if !ok {
 		return netip.Prefix{} // one shared bucket for what cannot be parsed
 	}
@@ -200,4 +213,13 @@ func clientAddr(r *http.Request, header string) netip.Prefix {
 	}
 	p, _ := a.Prefix(bits)
 	return p
+}
+
+// limited is the limiter's refusal. It is 403, not 429: IVS players read 429 as "too many
+// concurrent viewers", which would mislead a viewer whose address sent bad tokens; the
+// IVS player shows the body's error_code instead, so that says what happened, and
+// Retry-After says when to try again.
+func limited(wait time.Duration) *failure {
+	return &failure{status: http.StatusForbidden, ivsCode: CodeRateLimited, code: CodeRateLimited,
+		reason: "too many rejected tokens from this address; try again later", retryAfter: wait}
 }

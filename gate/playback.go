@@ -175,10 +175,9 @@ func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *fai
 		if ok {
 			g.tokens.dropGood(h) // its key is gone
 		}
-		addr := clientAddr(r, g.cfg.ClientIPHeader)
+		addr := clientAddr(r, g.cfg.ClientIPHeader, g.cfg.TrustedProxies...)
 		if ok, wait := g.limit.reserve(addr, now); !ok {
-			return nil, &failure{status: http.StatusTooManyRequests, ivsCode: ivsInvalidToken, code: CodeRateLimited,
-				reason: "too many rejected tokens from this address; try again later", retryAfter: wait}
+			return nil, limited(wait)
 		}
 		pubs := make([]*ecdsa.PublicKey, len(ks.keys))
 		for i, k := range ks.keys {

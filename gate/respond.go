@@ -77,7 +77,7 @@ func (g *Gate) fail(w http.ResponseWriter, r *http.Request, f *failure) {
 		g.log.Warn("gate: origin problem", "code", f.code, "status", f.status, "detail", f.detail)
 	}
 	switch {
-	case f.status == http.StatusTooManyRequests:
+	case f.code == CodeRateLimited || f.status == http.StatusTooManyRequests:
 		g.m.rateLimited.Add(1)
 	case f.status == http.StatusBadGateway || f.status == http.StatusGatewayTimeout:
 		g.m.originErrors.Add(1)

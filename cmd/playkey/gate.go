@@ -33,12 +33,14 @@ type gateFlags struct {
 	credentialTTL  time.Duration
 	bind           sessionBind
 	connsPerClient int
+	trusted        prefixList
 }
 
 func (f *gateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.origin, "origin", "", "`TEMPLATE` URL of a channel's multivariant playlist on the HLS origin, with {region}, {account} and {channel}, e.g. http://127.0.0.1:8888/{channel}/index.m3u8; serve runs the playback gate only when it is set")
 	fs.StringVar(&f.countryHeader, "country-header", "", "request `HEADER` holding the viewer's ISO country code, set by a trusted proxy or CDN (e.g. CloudFront-Viewer-Country); without it, a policy that restricts countries refuses everyone")
-	fs.StringVar(&f.clientIPHeader, "client-ip-header", "", "request `HEADER` holding the client address, set by a trusted proxy (e.g. X-Real-IP), for the failed-verification limiter; default: the connection's address")
+	fs.StringVar(&f.clientIPHeader, "client-ip-header", "", "request `HEADER` holding the client address, set by a trusted proxy (e.g. X-Real-IP, X-Forwarded-For), for the failed-verification limiter and --session-bind; believed only from --trusted-proxies; default: the connection's address")
+	fs.Var(&f.trusted, "trusted-proxies", "comma-separated `CIDRS` of the proxies whose --client-ip-header is believed, and whose connections are not limited per address; default: loopback only")
 	fs.DurationVar(&f.leeway, "token-leeway", 5*time.Second, "clock difference tolerated around a token's exp")
 	fs.DurationVar(&f.sessionTTL, "session-lifetime", 24*time.Hour, "how long a playback session plays after its token was accepted")
 	fs.DurationVar(&f.credentialTTL, "session-credential-lifetime", 5*time.Minute, "how long the segment URLs of a served playlist work; players reloading live playlists get new ones")
@@ -95,12 +97,13 @@ func (f *gateFlags) start(ctx context.Context, io *stdio, logger *slog.Logger, s
 		RevocationStaleAfter: f.staleAfter,
 		CountryHeader:        f.countryHeader,
 		ClientIPHeader:       f.clientIPHeader,
+		TrustedProxies:       f.trusted,
 	})
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	ln = gate.LimitConnections(ln, f.connsPerClient, nil)
+	ln = gate.LimitConnections(ln, f.connsPerClient, f.trusted)
 	srv := &http.Server{
 		Handler:           g,
 		ReadHeaderTimeout: 10 * time.Second,
