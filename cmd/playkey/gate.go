@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"time"
 
@@ -103,7 +104,13 @@ func (f *gateFlags) start(ctx context.Context, io *stdio, logger *slog.Logger, s
 		cancel()
 		return nil, err
 	}
-	ln = gate.LimitConnections(ln, f.connsPerClient, f.trusted)
+	exempt := f.trusted
+	if len(exempt) == 0 && f.clientIPHeader != "" {
+		// A proxy on this host carries every viewer: the gate believes it, and does not
+		// count its connections as one client's.
+		exempt = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	ln = gate.LimitConnections(ln, f.connsPerClient, exempt)
 	srv := &http.Server{
 		Handler:           g,
 		ReadHeaderTimeout: 10 * time.Second,
