@@ -13,10 +13,13 @@
 //	/api/video/v1/s/{session}.{mac}/{path under the channel's origin directory}
 //
 // {session} is a small credential minted when playback starts: the channel, the viewer,
-// the session version, the resolution limit, the allowed origins and an expiry. {mac} is an
+// the session version, the resolution limit, the allowed origins, the session's end and the
+// credential's own expiry, minutes after the playlist naming the URI was served (renewed
+// by each reload of a live playlist; see renew.go). {mac} is an
 // HMAC-SHA256 (truncated to 128 bits) over the session and that one path, under a secret
 // every gate node shares (State.Secret). A later request therefore costs one HMAC and a map
-// lookup, never an ECDSA verification or a store read, and it can only name a URI that the
+// lookup and a cached channel read (a deleted channel, or a public channel made private,
+// ends its sessions), never an ECDSA verification, and it can only name a URI that the
 // gate itself put in a playlist: a rendition removed by aws:maximum-resolution is refused if
 // asked for directly, and no path outside the channel's origin directory is reachable.
 // Players may append LL-HLS delivery directives (_HLS_msn, _HLS_part, _HLS_skip) to a
@@ -59,10 +62,15 @@
 // the playlist costs no second verification; a rejected one is remembered for a minute.
 // Each client address has a token bucket of failed verifications (Config.FailureBurst,
 // Config.FailureRate): once it is empty, further unknown tokens from that address are
-// answered 429 with Retry-After before any ECDSA work. Origin requests have connect,
-// header and idle timeouts (502 and 504 with a JSON reason); playlists are read whole up to
-// Config.MaxPlaylistBytes, segments are streamed without buffering, with Range and
-// conditional requests passed through.
+// answered 403 rate_limited with Retry-After before any ECDSA work (not 429, which IVS
+// players read as too many viewers). The client address comes from Config.ClientIPHeader
+// only when the peer is one of Config.TrustedProxies. Origin requests have connect,
+// header and idle timeouts (502 and 504 with a generic reason; the details go to the log);
+// playlists are read whole up to Config.MaxPlaylistBytes, rewritten up to
+// Config.MaxRewrittenBytes, at most Config.MaxConcurrentRewrites at once; segments are
+// streamed without buffering, with Range and conditional requests passed through, and
+// each write to a client must finish within Config.WriteTimeout. bounds.go holds the
+// limits on what anonymous requests can make the gate keep.
 //
 // # nginx
 //

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +48,13 @@ type Config struct {
 	// SessionLifetime is how long a session plays after its token was accepted: exp is
 	// checked when playback starts, not during it. Default 24h.
 	SessionLifetime time.Duration
+	// CredentialLifetime is how long the URIs of a served playlist may be fetched; players
+	// reloading live playlists get new ones (see renew.go). Default 5 minutes.
+	CredentialLifetime time.Duration
+	// SessionBindIPv4 and SessionBindIPv6, when positive, bind each session to the first
+	// that many bits of the client address that started it: a request from outside is
+	// refused. Off by default: a phone moving between networks loses its session.
+	SessionBindIPv4, SessionBindIPv6 int
 	// CountryHeader names the request header, set by a trusted proxy or CDN, that holds the
 	// viewer's ISO 3166-1 alpha-2 country (CloudFront-Viewer-Country, CF-IPCountry...).
 	// Without it, a public channel whose policy restricts countries refuses everyone.
@@ -54,6 +63,9 @@ type Config struct {
 	// address (X-Real-IP, X-Forwarded-For); empty means the connection's peer. It only
 	// keys the failed-verification limiter.
 	ClientIPHeader string
+	// TrustedProxies are the peers whose ClientIPHeader is believed; from any other peer
+	// the header is ignored. Empty means loopback only (a proxy on the same host).
+	TrustedProxies []netip.Prefix
 	// StateRefresh is how long keys and channels are cached. Default 1s.
 	StateRefresh time.Duration
 	// RevocationPoll is how often revocations are read. Default 1s.
@@ -67,8 +79,19 @@ type Config struct {
 	ConnectTimeout, HeaderTimeout, IdleTimeout time.Duration
 	// Transport reaches the origin; nil means a transport with the timeouts above.
 	Transport http.RoundTripper
+	// WriteTimeout bounds each write to a client: a client that reads nothing for that
+	// long loses its connection, so slow or stalled readers cannot hold the gate.
+	// Default 30s.
+	WriteTimeout time.Duration
 	// MaxPlaylistBytes caps a playlist read from the origin. Default 4 MiB.
 	MaxPlaylistBytes int64
+	// MaxRewrittenBytes caps a rewritten playlist (each URI grows by its credential).
+	// Default 8 MiB.
+	MaxRewrittenBytes int64
+	// MaxConcurrentRewrites bounds the playlists fetched and rewritten at once, and
+	// RewriteWait how long a request waits for a turn before it gets 503. Defaults 4 and 2s.
+	MaxConcurrentRewrites int
+	RewriteWait           time.Duration
 	// FailureRate and FailureBurst shape each client address's bucket of failed token
 	// verifications. Defaults 1 per second and 20.
 	FailureRate  float64
@@ -94,6 +117,7 @@ type Gate struct {
 	client   *http.Client
 	mux      *http.ServeMux
 	m        counters
+	rewrites chan struct{} // a slot per rewrite under way
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -134,6 +158,7 @@ func New(ctx context.Context, cfg Config) (*Gate, error) {
 		mux:      http.NewServeMux(),
 		done:     make(chan struct{}),
 		wake:     make(chan struct{}, 1),
+		rewrites: make(chan struct{}, cfg.MaxConcurrentRewrites),
 	}
 	g.keys = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchKeys)
 	g.channels = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchChannel)
@@ -168,16 +193,25 @@ func setDefaults(c *Config) {
 		}
 	}
 	def(&c.SessionLifetime, 24*time.Hour)
+	def(&c.CredentialLifetime, 5*time.Minute)
 	def(&c.StateRefresh, time.Second)
 	def(&c.RevocationPoll, time.Second)
 	def(&c.RevocationStaleAfter, 15*time.Second)
 	def(&c.ConnectTimeout, 5*time.Second)
 	def(&c.HeaderTimeout, 10*time.Second)
 	def(&c.IdleTimeout, 30*time.Second)
+	def(&c.WriteTimeout, 30*time.Second)
 	def(&c.BadTokenTTL, time.Minute)
 	if c.MaxPlaylistBytes <= 0 {
 		c.MaxPlaylistBytes = 4 << 20
 	}
+	if c.MaxRewrittenBytes <= 0 {
+		c.MaxRewrittenBytes = 8 << 20
+	}
+	if c.MaxConcurrentRewrites <= 0 {
+		c.MaxConcurrentRewrites = 4
+	}
+	def(&c.RewriteWait, 2*time.Second)
 	if c.FailureRate <= 0 {
 		c.FailureRate = 1
 	}
@@ -306,7 +340,7 @@ type Metrics struct {
 	Verifications uint64
 	CachedTokens  uint64 // tokens accepted from the verified-token cache
 	Refused       uint64 // 401, 403 and 404 answers of the gate itself
-	RateLimited   uint64 // 429 answers
+	RateLimited   uint64 // refusals of the failed-verification limiter (403 rate_limited)
 	OriginErrors  uint64 // 502 and 504 answers
 }
 
@@ -342,6 +376,9 @@ func (g *Gate) routes() {
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := g.now()
 	g.m.requests.Add(1)
+	// Bounds the writes of playlists and refusals; a streamed body renews it per write.
+	// Wall-clock time, not g.now: the deadline is the network's.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(g.cfg.WriteTimeout))
 	info := &requestInfo{}
 	rec := accesslog.NewRecorder(w)
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
@@ -351,14 +388,14 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case v == http.ErrAbortHandler: // a stream cut short: logged, then re-raised below
 			info.code = "aborted"
 		case v != nil:
-			g.log.Error("gate: panic serving request", "panic", v, "path", redactPath(r.URL.Path))
+			g.log.Error("gate: panic serving request", "panic", v, "path", quotePath(r.URL.Path))
 			if !rec.Wrote {
 				g.fail(rec, r, &failure{status: http.StatusInternalServerError, code: "internal", reason: "internal error; the gate's log has details"})
 			}
 		}
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
-			slog.String("path", redactPath(r.URL.Path)),
+			slog.String("path", quotePath(r.URL.Path)),
 			slog.Int("status", rec.Status),
 			slog.Int64("bytes", rec.Bytes),
 			slog.Duration("latency", g.now().Sub(start).Round(time.Microsecond)),
@@ -377,6 +414,10 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(v) // net/http closes the connection without logging
 		}
 	}()
+	if len(r.URL.RawPath) > maxRequestPath || len(r.URL.Path) > maxRequestPath {
+		g.fail(rec, r, &failure{status: http.StatusNotFound, code: "not_found", reason: "nothing is served at this path: it is longer than " + strconv.Itoa(maxRequestPath) + " bytes"})
+		return
+	}
 	if p := r.URL.EscapedPath(); r.Method != http.MethodConnect && !httppath.IsClean(p) {
 		// ServeMux would answer an HTML redirect to the cleaned path. No URL the gate
 		// serves or writes into a playlist has empty or dot segments, so say so instead.

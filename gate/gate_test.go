@@ -348,8 +348,8 @@ func TestAuthorizedSwitch(t *testing.T) {
 	v := find(t, pub.body, "360p/index.m3u8")
 	h.state.setChannel(h.public, Channel{Authorized: true})
 	eventually(t, "new sessions need a token", func() bool { return h.get(playbackPath(h.public)).StatusCode == 403 })
-	if r := h.get(v); r.StatusCode != 200 {
-		t.Errorf("a session started while public: %s", r.Status)
+	if r := h.get(v); r.StatusCode != 403 {
+		t.Errorf("a session started without a token while public: %s, want 403", r.Status)
 	}
 	h.state.setChannel(h.private, Channel{})
 	eventually(t, "the private channel turned public plays without a token", func() bool { return h.get(playbackPath(h.private)).StatusCode == 200 })
@@ -612,7 +612,7 @@ func TestFailureLimiter(t *testing.T) {
 	}
 	tok, _ := token.Sign(token.Claims{ChannelARN: h.private.String(), Exp: time.Now().Add(time.Minute).Unix() + 9}, other)
 	r := h.get(playbackPath(h.private) + "?token=" + tok)
-	wantRefused(t, r, 429, ivsInvalidToken, CodeRateLimited)
+	wantRefused(t, r, 403, CodeRateLimited, CodeRateLimited)
 	if r.Header.Get("Retry-After") != "2" {
 		t.Errorf("Retry-After %q, want 2", r.Header.Get("Retry-After"))
 	}

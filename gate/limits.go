@@ -2,10 +2,8 @@ package gate
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +18,7 @@ type tokenHash [32]byte
 type goodToken struct {
 	claims *token.Claims
 	keyARN string
+	size   int // what it costs the cache: the token's length, which bounds its claims
 }
 
 // badToken is a rejected token, remembered briefly.
@@ -32,12 +31,19 @@ type badToken struct {
 	channel string // the channel it was presented for
 }
 
+func (g goodToken) cost() int { return tokenEntryCost + g.size }
+
+func (b badToken) cost() int { return tokenEntryCost + len(b.reason) + len(b.channel) }
+
 // tokenCache remembers verification results. Entries are dropped when they expire and,
-// when the cache is full, arbitrarily: a dropped entry only costs a verification.
+// when the cache is full (in entries or in bytes), arbitrarily: a dropped entry only costs
+// a verification.
 type tokenCache struct {
-	mu   sync.Mutex
-	good map[tokenHash]goodToken
-	bad  map[tokenHash]badToken
+	mu        sync.Mutex
+	good      map[tokenHash]goodToken
+	bad       map[tokenHash]badToken
+	goodBytes int
+	badBytes  int
 }
 
 func newTokenCache() *tokenCache {
@@ -54,13 +60,15 @@ func (c *tokenCache) getGood(h tokenHash) (goodToken, bool) {
 func (c *tokenCache) putGood(h tokenHash, g goodToken, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	makeRoom(c.good, func(v goodToken) bool { return v.claims.ExpiresAt().Before(now) })
+	c.goodBytes -= remove(c.good, h)
+	c.goodBytes -= makeRoom(c.good, c.goodBytes+g.cost(), func(v goodToken) bool { return v.claims.ExpiresAt().Before(now) })
 	c.good[h] = g
+	c.goodBytes += g.cost()
 }
 
 func (c *tokenCache) dropGood(h tokenHash) {
 	c.mu.Lock()
-	delete(c.good, h)
+	c.goodBytes -= remove(c.good, h)
 	c.mu.Unlock()
 }
 
@@ -69,7 +77,7 @@ func (c *tokenCache) getBad(h tokenHash, now time.Time) (badToken, bool) {
 	defer c.mu.Unlock()
 	b, ok := c.bad[h]
 	if ok && !now.Before(b.until) {
-		delete(c.bad, h)
+		c.badBytes -= remove(c.bad, h)
 		return badToken{}, false
 	}
 	return b, ok
@@ -78,21 +86,40 @@ func (c *tokenCache) getBad(h tokenHash, now time.Time) (badToken, bool) {
 func (c *tokenCache) putBad(h tokenHash, b badToken, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	makeRoom(c.bad, func(v badToken) bool { return !now.Before(v.until) })
+	b.reason = truncate(b.reason, maxCachedReason)
+	c.badBytes -= remove(c.bad, h)
+	c.badBytes -= makeRoom(c.bad, c.badBytes+b.cost(), func(v badToken) bool { return !now.Before(v.until) })
 	c.bad[h] = b
+	c.badBytes += b.cost()
 }
 
-// makeRoom keeps a full cache map under maxCacheEntries: it drops the expired entries, and
-// arbitrary ones while it is still full.
-func makeRoom[V any](m map[tokenHash]V, expired func(V) bool) {
-	if len(m) < maxCacheEntries {
-		return
+type costed interface{ cost() int }
+
+// remove deletes h from m and returns the bytes it freed.
+func remove[V costed](m map[tokenHash]V, h tokenHash) int {
+	v, ok := m[h]
+	if !ok {
+		return 0
+	}
+	delete(m, h)
+	return v.cost()
+}
+
+// makeRoom makes room in a cache map for one more entry when it is full (maxCacheEntries,
+// or bytes, counting the new entry, over maxTokenCacheBytes): it drops the expired
+// entries, and arbitrary ones while it is still full. It returns the bytes it freed.
+func makeRoom[V costed](m map[tokenHash]V, bytes int, expired func(V) bool) (freed int) {
+	full := func() bool { return len(m) >= maxCacheEntries || bytes-freed > maxTokenCacheBytes }
+	if !full() {
+		return 0
 	}
 	for k, v := range m {
-		if expired(v) || len(m) >= maxCacheEntries {
+		if expired(v) || full() {
 			delete(m, k)
+			freed += v.cost()
 		}
 	}
+	return freed
 }
 
 // limiter is a token bucket of failed verifications per client address: each failure takes
@@ -121,21 +148,26 @@ func (l *limiter) reserve(addr netip.Prefix, now time.Time) (bool, time.Duration
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.buckets[addr]
+	burst, rate := l.burst, l.rate
+	if b == nil && len(l.buckets) >= maxCacheEntries {
+		l.sweepLocked(now)
+	}
+	if b == nil && len(l.buckets) >= maxCacheEntries {
+		// Too many addresses failing at once: the addresses without a bucket share one,
+		// rather than grow the table or refuse tokens that would verify. It is larger,
+		// and only failures drain it.
+		addr = overflowBucket
+		burst, rate = l.burst*overflowShare, l.rate*overflowShare
+		b = l.buckets[addr]
+	}
 	if b == nil {
-		if len(l.buckets) >= maxCacheEntries {
-			l.sweepLocked(now)
-			if len(l.buckets) >= maxCacheEntries {
-				// Too many addresses failing at once: refuse new ones rather than grow.
-				return false, time.Second
-			}
-		}
-		b = &bucket{tokens: l.burst, at: now}
+		b = &bucket{tokens: burst, at: now}
 		l.buckets[addr] = b
 	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.rate)
+	b.tokens = min(burst, b.tokens+now.Sub(b.at).Seconds()*rate)
 	b.at = now
 	if b.tokens < 1 {
-		wait := time.Duration(math.Ceil((1 - b.tokens) / l.rate * float64(time.Second)))
+		wait := time.Duration(math.Ceil((1 - b.tokens) / rate * float64(time.Second)))
 		return false, wait
 	}
 	b.tokens--
@@ -148,49 +180,46 @@ func (l *limiter) refund(addr netip.Prefix) {
 	defer l.mu.Unlock()
 	if b := l.buckets[addr]; b != nil {
 		b.tokens = min(l.burst, b.tokens+1)
+	} else if b := l.buckets[overflowBucket]; b != nil {
+		b.tokens = min(l.burst*overflowShare, b.tokens+1)
 	}
 }
+
+// overflowBucket keys the bucket shared by the addresses that found the table full; it
+// holds overflowShare addresses' worth of tokens.
+var overflowBucket = netip.PrefixFrom(netip.IPv6Unspecified(), 1)
+
+const overflowShare = 100
 
 // sweepLocked forgets buckets that have refilled.
 func (l *limiter) sweepLocked(now time.Time) {
 	for k, b := range l.buckets {
-		if b.tokens+now.Sub(b.at).Seconds()*l.rate >= l.burst {
+		if k != overflowBucket && b.tokens+now.Sub(b.at).Seconds()*l.rate >= l.burst {
 			delete(l.buckets, k)
 		}
 	}
 }
 
-// clientAddr returns the address the limiter counts a request against: the connection's
-// peer, or, when header is set, the address a trusted proxy put in it (for
-// X-Forwarded-For, the last one: the address the proxy itself saw). IPv6 addresses count
-// per /64, which one client usually holds whole.
-func clientAddr(r *http.Request, header string) netip.Prefix {
-	s := ""
-	if header != "" {
-		if v := r.Header.Values(header); len(v) > 0 {
-			last := v[len(v)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
-			}
-			s = strings.TrimSpace(last)
-		}
-	}
-	if s == "" {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		s = host
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
+// clientAddr returns the address the limiter counts a request against (see clientIP).
+// IPv6 addresses count per /64, which one client usually holds whole.
+func clientAddr(r *http.Request, header string, trusted ...netip.Prefix) netip.Prefix {
+	a, ok := clientIP(r, header, trusted)
+	if !ok {
 		return netip.Prefix{} // one shared bucket for what cannot be parsed
 	}
-	a = a.Unmap()
 	bits := 32
 	if a.Is6() {
 		bits = 64
 	}
 	p, _ := a.Prefix(bits)
 	return p
+}
+
+// limited is the limiter's refusal. It is 403, not 429: IVS players read 429 as "too many
+// concurrent viewers", which would mislead a viewer whose address sent bad tokens; the
+// IVS player shows the body's error_code instead, so that says what happened, and
+// Retry-After says when to try again.
+func limited(wait time.Duration) *failure {
+	return &failure{status: http.StatusForbidden, ivsCode: CodeRateLimited, code: CodeRateLimited,
+		reason: "too many rejected tokens from this address; try again later", retryAfter: wait}
 }

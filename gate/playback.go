@@ -16,8 +16,10 @@ import (
 	"github.com/playkey/playkey/token"
 )
 
-// playbackName is the last segment of a channel's playback URL.
-var playbackName = regexp.MustCompile(`^([a-z0-9-]+)\.([0-9]{12})\.channel\.([a-zA-Z0-9-]+)\.m3u8$`)
+// playbackName is the last segment of a channel's playback URL, each part bounded by what
+// IVS has: a region (us-west-2, us-gov-east-1...), a 12-digit account, an id of 12
+// characters (36 for the UUIDs of older IVS resources).
+var playbackName = regexp.MustCompile(`^([a-z]{2}(?:-[a-z0-9]{1,12}){1,3})\.([0-9]{12})\.channel\.([a-zA-Z0-9-]{1,36})\.m3u8$`)
 
 const sessionPrefix = "/api/video/v1/s/"
 
@@ -42,10 +44,12 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 	now := g.now()
 	sess := &session{
 		ID:        newSessionID(),
-		Expires:   now.Add(g.cfg.SessionLifetime).Unix(),
+		End:       now.Add(g.cfg.SessionLifetime).Unix(),
+		Bind:      g.bindPrefix(r),
 		Region:    arn.Region,
 		Account:   arn.Account,
 		ChannelID: arn.ID,
+		Anonymous: !res.ch.Authorized,
 	}
 	var claims *token.Claims
 	if res.ch.Authorized {
@@ -79,12 +83,7 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin URL of this channel is not valid"})
 		return
 	}
-	body, _, f := g.readPlaylist(r, co.playlist)
-	if f != nil {
-		g.fail(w, r, f)
-		return
-	}
-	out, f := g.rewrite(body, sess, co, co.playlist)
+	out, _, f := g.fetchAndRewrite(r, sess, co, co.playlist)
 	if f != nil {
 		g.fail(w, r, f)
 		return
@@ -140,10 +139,9 @@ func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *fai
 		if ok {
 			g.tokens.dropGood(h) // its key is gone
 		}
-		addr := clientAddr(r, g.cfg.ClientIPHeader)
+		addr := clientAddr(r, g.cfg.ClientIPHeader, g.cfg.TrustedProxies...)
 		if ok, wait := g.limit.reserve(addr, now); !ok {
-			return nil, &failure{status: http.StatusTooManyRequests, ivsCode: ivsInvalidToken, code: CodeRateLimited,
-				reason: "too many rejected tokens from this address; try again later", retryAfter: wait}
+			return nil, limited(wait)
 		}
 		c, key, ref, err := playback.Token(&g.verifier, tok, ks.keys, channel, now)
 		if ref != nil {
@@ -159,7 +157,7 @@ func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *fai
 		}
 		g.m.verifications.Add(1)
 		g.limit.refund(addr)
-		g.tokens.putGood(h, goodToken{claims: c, keyARN: key.ARN}, now)
+		g.tokens.putGood(h, goodToken{claims: c, keyARN: key.ARN, size: len(tok)}, now)
 		claims = c
 	}
 	if claims.ViewerID != "" {
@@ -230,7 +228,8 @@ func (g *Gate) stateError(w http.ResponseWriter, r *http.Request, what string, e
 
 // rewrite rewrites a playlist fetched from from (an origin URL) for sess.
 func (g *Gate) rewrite(body []byte, sess *session, co *channelOrigin, from *url.URL) ([]byte, *failure) {
-	enc := sess.encode()
+	playlists, resources := g.credentials(sess, body, g.now())
+	budget := newRewriteBudget(len(body), g.cfg.MaxRewrittenBytes)
 	out, _, err := rewritePlaylist(body, sess.MaxHeight, func(ref string) (string, error) {
 		rel, err := co.relative(from, ref)
 		if errors.Is(err, errForeignURI) {
@@ -239,15 +238,22 @@ func (g *Gate) rewrite(body []byte, sess *session, co *channelOrigin, from *url.
 		if err != nil {
 			return "", err
 		}
-		return sessionPrefix + g.sign.credential(enc, rel) + "/" + rel, nil
+		enc := resources
+		if p, _, _ := strings.Cut(rel, "?"); isPlaylistPath(p) {
+			enc = playlists
+		}
+		u := sessionPrefix + g.sign.credential(enc, rel) + "/" + rel
+		return u, budget.add(ref, u)
 	})
 	switch {
+	case errors.Is(err, errRewriteTooLarge):
+		return nil, rewriteTooLarge(g.cfg.MaxRewrittenBytes)
 	case errors.Is(err, errNoRenditions):
 		return nil, &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeNoRendition,
 			reason: "the channel has no rendition within the token's " + token.ClaimMaximumResolution}
 	case err != nil:
 		g.log.Error("gate: cannot rewrite an origin playlist", "channel", sess.channelARN(), "err", err)
-		return nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin's playlist cannot be served: " + err.Error()}
+		return nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin's playlist cannot be served; the gate's log has details"}
 	}
 	return out, nil
 }
@@ -301,6 +307,12 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 		return nil, &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeSessionExpired,
 			reason: "the playback session has expired: start again from the channel's playback URL"}
 	}
+	if f := g.checkBind(r, sess); f != nil {
+		return nil, f
+	}
+	if f := g.checkChannel(r, sess); f != nil {
+		return nil, f
+	}
 	if sess.ViewerID != "" {
 		if !g.revs.fresh(now, g.cfg.RevocationStaleAfter) {
 			return nil, unavailable("viewer-session revocations")
@@ -342,12 +354,7 @@ func (g *Gate) serveSession(w http.ResponseWriter, r *http.Request) {
 		g.streamFrom(w, r, u, func(h http.Header) { setCORS(h, origin, sess.Origins) })
 		return
 	}
-	body, cacheControl, f := g.readPlaylist(r, u)
-	if f != nil {
-		g.fail(w, r, f)
-		return
-	}
-	out, f := g.rewrite(body, sess, gr.co, u)
+	out, cacheControl, f := g.fetchAndRewrite(r, sess, gr.co, u)
 	if f != nil {
 		g.fail(w, r, f)
 		return

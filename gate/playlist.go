@@ -45,13 +45,18 @@ const maxPlaylistLines = 200_000
 // tags in uriTags. With maxHeight > 0 it removes the variant streams and I-frame streams
 // whose RESOLUTION is taller than maxHeight lines (of width and height, the smaller counts,
 // so a portrait 1080x1920 stream is 1080p) or cannot be read, and every EXT-X-RENDITION-REPORT, since a
-// report may name a removed rendition. A stream without RESOLUTION is kept. Lines end in
+// report may name a removed rendition, and the EXT-X-MEDIA renditions of groups that only
+// removed streams use (see renditionGroups). A stream without RESOLUTION is kept. Lines end in
 // "\n" in the result, whatever they ended in before.
 func rewritePlaylist(src []byte, maxHeight int, uri func(string) (string, error)) ([]byte, playlistInfo, error) {
 	var info playlistInfo
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
 	if !bytes.HasPrefix(src, []byte("#EXTM3U")) || (len(src) > 7 && !isLineEnd(src[7])) {
 		return nil, info, errNotPlaylist
+	}
+	var groups renditionGroups
+	if maxHeight > 0 {
+		groups = scanGroups(src, maxHeight)
 	}
 	out := make([]byte, 0, len(src)+len(src)/2)
 	skipURI := false // the next URI line belongs to a removed variant
@@ -93,6 +98,9 @@ func rewritePlaylist(src []byte, maxHeight int, uri func(string) (string, error)
 				}
 				if name == "#EXT-X-I-FRAME-STREAM-INF" && tooTall(attrs, maxHeight) {
 					info.Removed++
+					continue
+				}
+				if name == "#EXT-X-MEDIA" && groups.removes(attrs) {
 					continue
 				}
 			}

@@ -83,18 +83,26 @@ func (b *idleBody) Read(p []byte) (int, error) {
 // redirects and server errors are 502; client errors other than those a player expects
 // are passed as they are.
 func originStatus(resp *http.Response) *failure {
+	// The origin's own words (its reason phrase, a redirect's target) go to the log only.
+	detail := fmt.Sprintf("the origin answered %q", resp.Status)
+	if resp.Request != nil {
+		detail = fmt.Sprintf("%s answered %q", resp.Request.URL.Redacted(), resp.Status)
+	}
 	switch {
 	case resp.StatusCode >= 500:
-		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: fmt.Sprintf("the origin answered %s", resp.Status)}
+		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed, detail: detail}
 	case resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.StatusCode != http.StatusNotModified:
-		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: fmt.Sprintf("the origin answered %s; the gate follows no redirects", resp.Status)}
+		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed, detail: detail + "; the gate follows no redirects"}
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 		return &failure{status: resp.StatusCode, code: "not_found", reason: "the origin has no such file"}
 	case resp.StatusCode >= 400 && resp.StatusCode != http.StatusRequestedRangeNotSatisfiable:
-		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: fmt.Sprintf("the origin answered %s", resp.Status)}
+		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed, detail: detail}
 	}
 	return nil
 }
+
+// originFailed is all a viewer learns of an origin's failure; the log has the rest.
+const originFailed = "the origin cannot serve this file right now; the gate's log has details"
 
 // streamFrom copies a segment (or any non-playlist file) from the origin without buffering
 // it: status, the passed headers, and the body as it arrives.
@@ -121,7 +129,7 @@ func (g *Gate) streamFrom(w http.ResponseWriter, r *http.Request, u *url.URL, co
 	if r.Method == http.MethodHead || resp.StatusCode == http.StatusNotModified {
 		return
 	}
-	if err := copyFlushing(w, resp.Body); err != nil && r.Context().Err() == nil {
+	if err := copyFlushing(w, resp.Body, g.cfg.WriteTimeout); err != nil && r.Context().Err() == nil {
 		// The status is sent; all that is left is to cut the response short.
 		g.log.Warn("gate: origin body cut off", "url", u.Redacted(), "err", err)
 		panic(http.ErrAbortHandler)
@@ -131,13 +139,16 @@ func (g *Gate) streamFrom(w http.ResponseWriter, r *http.Request, u *url.URL, co
 // copyFlushing copies body to w and flushes after each read, so that bytes the origin
 // trickles out (LL-HLS parts, preload hints) reach the player as they come, not when a
 // buffer fills.
-func copyFlushing(w http.ResponseWriter, body io.Reader) error {
+//
+// Each write must finish within writeTimeout: a client that stops reading is cut off.
+func copyFlushing(w http.ResponseWriter, body io.Reader, writeTimeout time.Duration) error {
 	buf := bufPool.Get().(*[]byte)
 	defer bufPool.Put(buf)
 	rc := http.NewResponseController(w)
 	for {
 		n, err := body.Read(*buf)
 		if n > 0 {
+			rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // unsupported in tests' recorders: then unbounded
 			if _, werr := w.Write((*buf)[:n]); werr != nil {
 				return werr
 			}
@@ -167,7 +178,8 @@ func (g *Gate) readPlaylist(r *http.Request, u *url.URL) ([]byte, string, *failu
 		return nil, "", f
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, "", &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: fmt.Sprintf("the origin answered %s for a playlist", resp.Status)}
+		return nil, "", &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed,
+			detail: fmt.Sprintf("%s answered %q for a playlist", u.Redacted(), resp.Status)}
 	}
 	if resp.ContentLength > g.cfg.MaxPlaylistBytes {
 		return nil, "", tooLarge(g.cfg.MaxPlaylistBytes)

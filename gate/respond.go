@@ -33,19 +33,24 @@ const (
 	CodeChannelNotFound   = playback.CodeChannelNotFound
 	CodeBadSession        = "bad_session"
 	CodeSessionExpired    = "session_expired"
+	CodeSessionElsewhere  = "session_elsewhere"
 	CodeNoRendition       = "no_rendition"
 	CodeRateLimited       = "rate_limited"
 	CodeUnavailable       = "unavailable"
 	CodeOriginError       = "origin_error"
 	CodeOriginTimeout     = "origin_timeout"
+	CodeBusy              = "busy"
 )
 
 // failure is a refused or failed request: everything writeFailure needs.
 type failure struct {
-	status     int
-	ivsCode    string // error_code in the body; "" for the gate's non-IVS answers
-	code       string // X-Playkey-Code
-	reason     string // for a person; never a token or a credential
+	status  int
+	ivsCode string // error_code in the body; "" for the gate's non-IVS answers
+	code    string // X-Playkey-Code
+	reason  string // for a person; never a token or a credential
+	// detail is for the gate's log only: what a viewer must not see (origin hosts, paths
+	// and answers).
+	detail     string
 	retryAfter time.Duration
 }
 
@@ -82,8 +87,11 @@ type errorItem struct {
 // can see the status.
 func (g *Gate) fail(w http.ResponseWriter, r *http.Request, f *failure) {
 	infoOf(r).code = f.code
+	if f.detail != "" {
+		g.log.Warn("gate: origin problem", "code", f.code, "status", f.status, "detail", f.detail)
+	}
 	switch {
-	case f.status == http.StatusTooManyRequests:
+	case f.code == CodeRateLimited || f.status == http.StatusTooManyRequests:
 		g.m.rateLimited.Add(1)
 	case f.status == http.StatusBadGateway || f.status == http.StatusGatewayTimeout:
 		g.m.originErrors.Add(1)
@@ -111,7 +119,7 @@ func (g *Gate) fail(w http.ResponseWriter, r *http.Request, f *failure) {
 	if ivs == "" {
 		ivs = f.code
 	}
-	body, _ := json.Marshal([]errorItem{{URL: redactPath(r.URL.Path), Error: f.reason, ErrorCode: ivs, Type: "error"}})
+	body, _ := json.Marshal([]errorItem{{URL: quotePath(r.URL.Path), Error: f.reason, ErrorCode: ivs, Type: "error"}})
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(f.status)

@@ -16,8 +16,13 @@ import (
 // session is what a playback session carries from the multivariant playlist to every later
 // request. It travels in the URL path, signed; it is never stored.
 type session struct {
-	ID        [8]byte // random, for logs
-	Expires   int64   // unix seconds
+	ID [8]byte // random, for logs
+	// Expires ends this credential (unix seconds): minutes after the playlist that named
+	// the URI was served, so a leaked segment URL soon stops working, while a player that
+	// keeps reloading its playlists gets new ones. End ends the session (SessionLifetime
+	// after it started); no credential outlives it.
+	Expires   int64
+	End       int64
 	Region    string
 	Account   string
 	ChannelID string
@@ -35,13 +40,20 @@ type session struct {
 	// Policy says that Origins and Strict come from a public channel's playback
 	// restriction policy rather than from a token, so that refusals name the right rule.
 	Policy bool
+	// Anonymous says that the session started on a public channel, without a token: it
+	// ends if the channel is made private.
+	Anonymous bool
+	// Bind is the client address prefix the session is bound to (--session-bind), ""
+	// for none.
+	Bind string
 }
 
 const (
-	sessionFormat   = 1
+	sessionFormat   = 2
 	flagStrict      = 1 << 0
 	flagHasOrigins  = 1 << 1
 	flagPolicy      = 1 << 2
+	flagAnonymous   = 1 << 3
 	macSize         = 16
 	maxSessionBytes = 2048 // encoded, before base64: five long origins fit many times
 	macContext      = "playkey-gate session v1\x00"
@@ -73,12 +85,16 @@ func (s *session) encode() string {
 	if s.Policy {
 		flags |= flagPolicy
 	}
+	if s.Anonymous {
+		flags |= flagAnonymous
+	}
 	b = append(b, flags)
 	b = append(b, s.ID[:]...)
 	b = binary.AppendVarint(b, s.Expires)
+	b = binary.AppendVarint(b, s.End)
 	b = binary.AppendUvarint(b, uint64(s.MaxHeight))
 	b = binary.AppendVarint(b, s.Version)
-	for _, f := range []string{s.Region, s.Account, s.ChannelID, s.ViewerID, strings.Join(s.Origins, ",")} {
+	for _, f := range []string{s.Region, s.Account, s.ChannelID, s.ViewerID, strings.Join(s.Origins, ","), s.Bind} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -105,6 +121,10 @@ func decodeSession(enc string) (*session, error) {
 		return nil, errBadSession
 	}
 	b = b[n:]
+	if s.End, n = binary.Varint(b); n <= 0 {
+		return nil, errBadSession
+	}
+	b = b[n:]
 	h, n := binary.Uvarint(b)
 	if n <= 0 || h > 1<<20 {
 		return nil, errBadSession
@@ -114,7 +134,7 @@ func decodeSession(enc string) (*session, error) {
 		return nil, errBadSession
 	}
 	b = b[n:]
-	fields := make([]string, 5)
+	fields := make([]string, 6)
 	for i := range fields {
 		l, n := binary.Uvarint(b)
 		if n <= 0 || l > uint64(len(b)-n) {
@@ -126,9 +146,10 @@ func decodeSession(enc string) (*session, error) {
 	if len(b) != 0 {
 		return nil, errBadSession
 	}
-	s.Region, s.Account, s.ChannelID, s.ViewerID = fields[0], fields[1], fields[2], fields[3]
+	s.Region, s.Account, s.ChannelID, s.ViewerID, s.Bind = fields[0], fields[1], fields[2], fields[3], fields[5]
 	s.Strict = flags&flagStrict != 0
 	s.Policy = flags&flagPolicy != 0
+	s.Anonymous = flags&flagAnonymous != 0
 	if flags&flagHasOrigins != 0 {
 		s.Origins = strings.Split(fields[4], ",")
 	}

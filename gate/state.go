@@ -156,11 +156,7 @@ func (c *ttlCache[K, V]) sweepLocked(now time.Time) {
 	}
 }
 
-// Limits on the gate's memory.
-const (
-	maxCacheEntries = 100_000
-	stateTimeout    = 5 * time.Second
-)
+const stateTimeout = 5 * time.Second
 
 // keySet is the keys of one scope, with a generation that changes when they do.
 type keySet struct {

@@ -161,8 +161,8 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 	return out, nil
 }
 
-// DeleteChannel deletes the channel; its stream keys and revocations go with it (ON DELETE
-// CASCADE, in the same statement).
+// DeleteChannel deletes the channel; its stream keys go with it (ON DELETE CASCADE, in the
+// same statement). Its viewer-session revocations stay: they must outlive it.
 func (s *Store) DeleteChannel(ctx context.Context, arn playkey.ARN) error {
 	return s.do(ctx, "delete channel", func(ctx context.Context) error {
 		return deleteResource(ctx, s.pool, arn, playkey.TypeChannel)

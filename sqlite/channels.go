@@ -136,8 +136,8 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 	return out, nil
 }
 
-// DeleteChannel deletes the channel; its stream keys and revocations go with it (ON DELETE
-// CASCADE, in the same statement).
+// DeleteChannel deletes the channel; its stream keys go with it (ON DELETE CASCADE, in the
+// same statement). Its viewer-session revocations stay: they must outlive it.
 func (s *Store) DeleteChannel(ctx context.Context, arn playkey.ARN) error {
 	return deleteResource(ctx, s.write, "delete channel", arn, playkey.TypeChannel)
 }

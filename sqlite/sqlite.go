@@ -13,7 +13,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -28,6 +30,9 @@ import (
 type Store struct {
 	write *sql.DB // one connection; every write goes through it
 	read  *sql.DB // read-only connections
+	// corruptionsAtOpen is the process's count of damaged-database errors when the store
+	// opened: more since then fail Ping.
+	corruptionsAtOpen int64
 }
 
 var _ playkey.Store = (*Store)(nil)
@@ -43,6 +48,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		// The driver splits its DSN at the first '?'.
 		return nil, fmt.Errorf("sqlite: database path %q contains '?'", path)
 	}
+	// SQLite would create the file 0644, and its -wal and -shm files with the file's mode:
+	// the database holds secrets, so it is created 0600 first.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
 	write, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -52,7 +64,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// SQLite's busy handler; busy_timeout is left for other processes on the same file.
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
+	corruptionsAtOpen := corruptions.Load()
 	if err := useWAL(ctx, write); err != nil {
+		write.Close()
+		if serr := storageError("open the database", err); serr != nil {
+			err = serr
+		}
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := quickCheck(ctx, write); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -69,7 +89,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	s := &Store{write: write, read: read}
+	s := &Store{write: write, read: read, corruptionsAtOpen: corruptionsAtOpen}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -122,8 +142,12 @@ func useWAL(ctx context.Context, db *sql.DB) error {
 	}
 }
 
-// Ping checks that both connection pools can reach the database.
+// Ping checks that both connection pools can reach the database, and fails for good once
+// a damaged-database error was met.
 func (s *Store) Ping(ctx context.Context) error {
+	if corruptions.Load() > s.corruptionsAtOpen {
+		return errors.New("sqlite: the database file is damaged; restore it from a backup")
+	}
 	for _, db := range []*sql.DB{s.write, s.read} {
 		var one int
 		if err := db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
@@ -141,6 +165,9 @@ func (s *Store) Close() error {
 // internal wraps an unexpected error with what was being done. If the context ended, the
 // result also wraps the context's error, whatever the driver made of the interruption.
 func internal(ctx context.Context, op string, err error) error {
+	if serr := storageError(op, err); serr != nil {
+		return serr
+	}
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("sqlite: %s: %w: %w", op, cerr, err)
 	}

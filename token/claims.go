@@ -418,7 +418,7 @@ func shortDuration(d time.Duration) string {
 
 // originSyntax explains why s is not an allowed-origin entry, or returns "".
 func originSyntax(s string) string {
-	if s == "*" {
+	if s == "*" || s == NullOrigin {
 		return ""
 	}
 	if s == "" {
@@ -492,17 +492,27 @@ func splitHostPort(s string) (host, port string) {
 	return s[:i], s[i+1:]
 }
 
+// NullOrigin is the Origin header of an opaque origin (a sandboxed frame, a file: page).
+// A playback restriction policy may list it, as IVS's API allows, and so may a token.
+const NullOrigin = "null"
+
 // OriginAllowed reports whether origin, the value of a request's Origin header
 // (scheme://host[:port]), is allowed by aws:access-control-allow-origin. Without that claim
 // every origin is allowed, "" (no Origin header) included; with it, "" is never allowed,
 // whether that matters is the caller's decision (see StrictOriginEnforcement). Schemes and
 // hosts compare case-insensitively, a default port (80 for http, 443 for https) equals no
 // port, and an entry https://*.example.com matches any subdomain of example.com, at any
-// depth, but not example.com itself. Malformed entries match nothing, and an origin that
+// depth, but not example.com itself. The origin "null" (what browsers send from opaque
+// origins) is allowed only by an entry "null". Malformed entries match nothing, and an origin that
 // is not scheme://host[:port] is never allowed by a list.
 func (c *Claims) OriginAllowed(origin string) bool {
 	if c.AllowedOrigins == nil {
 		return true
+	}
+	if origin == NullOrigin {
+		// An opaque origin (a sandboxed frame, a file: page) is no site: only an entry
+		// that names it, as the IVS API lets a policy do, allows it; "*" does not.
+		return slices.Contains(c.AllowedOrigins, NullOrigin)
 	}
 	// A request's Origin is one origin, never a pattern, and nothing else: a value such as
 	// "https://x@a.example.com" or "https://*.example.com" must not match an entry.

@@ -43,9 +43,17 @@ func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (playkey.Sto
 	if f.storeURL != "" {
 		logger.Warn("--store is not a postgres:// or postgresql:// URL; using the embedded SQLite database", "path", path)
 	}
+	if err := securePrivateDir(logger, f.dataDir); err != nil {
+		return nil, err
+	}
 	s, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	// Again, for the WAL files that opening created.
+	if err := securePrivateDir(logger, f.dataDir); err != nil {
+		s.Close()
+		return nil, err
 	}
 	logger.Info("store opened", "kind", "sqlite", "path", path)
 	return s, nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"time"
 
@@ -30,15 +31,23 @@ type gateFlags struct {
 	leeway         time.Duration
 	sessionTTL     time.Duration
 	staleAfter     time.Duration
+	credentialTTL  time.Duration
+	bind           sessionBind
+	connsPerClient int
+	trusted        prefixList
 }
 
 func (f *gateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "playback-addr", "127.0.0.1:8081", "`HOST:PORT` the playback gate listens on (port 0 picks a free port); serve runs the gate when --origin is set, and points channels' playbackUrl at http://HOST:PORT unless --playback-url is set")
 	fs.StringVar(&f.origin, "origin", "", "`TEMPLATE` URL of a channel's multivariant playlist on the HLS origin, with {region}, {account} and {channel}, e.g. http://127.0.0.1:8888/{channel}/index.m3u8; serve runs the playback gate only when it is set")
 	fs.StringVar(&f.countryHeader, "country-header", "", "request `HEADER` holding the viewer's ISO country code, set by a trusted proxy or CDN (e.g. CloudFront-Viewer-Country); without it, a policy that restricts countries refuses everyone")
-	fs.StringVar(&f.clientIPHeader, "client-ip-header", "", "request `HEADER` holding the client address, set by a trusted proxy (e.g. X-Real-IP), for the failed-verification limiter; default: the connection's address")
+	fs.StringVar(&f.clientIPHeader, "client-ip-header", "", "request `HEADER` holding the client address, set by a trusted proxy (e.g. X-Real-IP, X-Forwarded-For), for the failed-verification limiter and --session-bind; believed only from --trusted-proxies; default: the connection's address")
+	fs.Var(&f.trusted, "trusted-proxies", "comma-separated `CIDRS` of the proxies whose --client-ip-header is believed, and whose connections are not limited per address; default: loopback only")
 	fs.DurationVar(&f.leeway, "token-leeway", 5*time.Second, "clock difference tolerated around a token's exp")
 	fs.DurationVar(&f.sessionTTL, "session-lifetime", 24*time.Hour, "how long a playback session plays after its token was accepted")
+	fs.DurationVar(&f.credentialTTL, "session-credential-lifetime", 5*time.Minute, "how long the segment URLs of a served playlist work; players reloading live playlists get new ones")
+	fs.Var(&f.bind, "session-bind", "bind each playback session to the client's address prefix, `V4BITS[,V6BITS]` (e.g. 24,56; IPv6 default 64); off by default, since a phone that changes networks then loses its session")
+	fs.IntVar(&f.connsPerClient, "max-conns-per-client", 256, "open connections the gate holds per client address (IPv6 per /64); more are answered 503; 0 for no limit")
 	fs.DurationVar(&f.staleAfter, "stale-after", 15*time.Second, "how long the gate keeps deciding on the keys, channels and revocations it read last while the store cannot be read; then it answers 503")
 }
 
@@ -84,19 +93,30 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 		Logger:               logger,
 		Leeway:               f.leeway,
 		SessionLifetime:      f.sessionTTL,
+		CredentialLifetime:   f.credentialTTL,
+		SessionBindIPv4:      f.bind.v4,
+		SessionBindIPv6:      f.bind.v6,
 		RevocationStaleAfter: f.staleAfter,
 		CountryHeader:        f.countryHeader,
 		ClientIPHeader:       f.clientIPHeader,
+		TrustedProxies:       f.trusted,
 	})
 	if err != nil {
 		cancel()
 		return nil, err
 	}
+	exempt := f.trusted
+	if len(exempt) == 0 && f.clientIPHeader != "" {
+		// A proxy on this host carries every viewer: the gate believes it, and does not
+		// count its connections as one client's.
+		exempt = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	ln = gate.LimitConnections(ln, f.connsPerClient, exempt)
 	srv := &http.Server{
 		Handler:           g,
 		ReadHeaderTimeout: 10 * time.Second,
 		// No WriteTimeout: segments stream for as long as the viewer reads them; the gate
-		// bounds origin stalls itself.
+		// bounds each write (gate.Config.WriteTimeout) and origin stalls itself.
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

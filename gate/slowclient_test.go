@@ -1,0 +1,120 @@
+package gate
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/playkey/playkey/token"
+)
+
+// TestSlowClientsAreCutOff: clients that ask for a big segment and never read it lose
+// their connections once a write has waited WriteTimeout, instead of holding the gate.
+func TestSlowClientsAreCutOff(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.WriteTimeout = 300 * time.Millisecond })
+	chunk := make([]byte, 1<<20)
+	h.setOriginHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/360p/index.m3u8") {
+			w.Write([]byte("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000,\nbig.m4s\n"))
+			return true
+		}
+		if !strings.HasSuffix(r.URL.Path, "big.m4s") {
+			return false
+		}
+		w.Header().Set("Content-Length", "67108864")
+		for range 64 {
+			if _, err := w.Write(chunk); err != nil {
+				return true
+			}
+		}
+		return true
+	})
+	mv := h.play(h.sign(token.Claims{}))
+	seg := find(t, h.get(find(t, mv.body, "360p/index.m3u8")).body, "big.m4s")
+
+	const n = 20
+	for range n {
+		c, err := net.Dial("tcp", strings.TrimPrefix(h.srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.(*net.TCPConn).SetReadBuffer(4096)
+		if _, err := io.WriteString(c, "GET "+seg+" HTTP/1.1\r\nHost: gate\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each stalled response ends with an access-log line; without a write deadline none
+	// ever does. 10 s is a failure bound, not an expectation.
+	start := time.Now()
+	for strings.Count(h.logs.String(), "big.m4s status=200") < n {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("%d of %d stalled responses ended within 10 s", strings.Count(h.logs.String(), "big.m4s status=200"), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("%d stalled clients cut off within %v", n, time.Since(start).Round(time.Millisecond))
+}
+
+func TestConnectionsPerClientAddress(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok"))
+	}))
+	srv.Listener = LimitConnections(srv.Listener, 3, nil)
+	srv.Start()
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	get := func(c net.Conn) int {
+		t.Helper()
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var held []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if s := get(c); s != 200 {
+			t.Fatalf("connection %d: %d", len(held), s)
+		}
+		held = append(held, c)
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if s := get(c); s != http.StatusServiceUnavailable {
+		t.Fatalf("a 4th connection from one address: %d, want 503", s)
+	}
+	held[0].Close()
+	// The slot comes back once the server sees the close.
+	start := time.Now()
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := get(c)
+		c.Close()
+		if s == 200 {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("a closed connection's slot never came back")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
