@@ -161,11 +161,18 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 	return out, nil
 }
 
-// DeleteChannel deletes the channel; its stream keys and revocations go with it (ON DELETE
-// CASCADE, in the same statement).
+// DeleteChannel deletes the channel, in one transaction that locks it (so that no stream
+// starts meanwhile) and refuses while it is live; its stream keys, revocations and stream
+// sessions go with it (ON DELETE CASCADE, in the same statement).
 func (s *Store) DeleteChannel(ctx context.Context, arn playkey.ARN) error {
-	return s.do(ctx, "delete channel", func(ctx context.Context) error {
-		return deleteResource(ctx, s.pool, arn, playkey.TypeChannel)
+	return s.inTx(ctx, "delete channel", func(ctx context.Context, tx pgx.Tx) error {
+		if err := exists(ctx, tx, arn.Scope(), arn, playkey.TypeChannel, "FOR UPDATE"); err != nil {
+			return err
+		}
+		if err := refuseLive(ctx, tx, arn, "delete"); err != nil {
+			return err
+		}
+		return deleteResource(ctx, tx, arn, playkey.TypeChannel)
 	})
 }
 
