@@ -59,6 +59,25 @@ func (f *fakeIngest) publishAt(t *testing.T, arn string, start time.Time) *playk
 	if _, err := f.store.UpdateStream(ctx, channel, st.ID, playkey.StreamUpdate{Ingest: &testIngest}); err != nil {
 		t.Fatal(err)
 	}
+	// Report the stream every second, as an ingest does, until it ends or the test does.
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if _, err := f.store.UpdateStream(ctx, channel, st.ID, playkey.StreamUpdate{}); playkey.IsCode(err, playkey.ErrChannelNotBroadcasting) {
+					return
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { close(done); <-stopped })
 	return st
 }
 
