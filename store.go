@@ -68,7 +68,8 @@ type Store interface {
 	// in one atomic step, and returns what it stored. An error from change is returned as is
 	// and nothing changes. Only settings change: the ARN, CreatedAt, SRTPassphrase and Tags
 	// stay as they were whatever change does. ResourceNotFound when the channel is missing,
-	// or when the result refers to a playback restriction policy its scope does not hold.
+	// or when the result refers to a playback restriction policy its scope does not hold;
+	// Conflict while the channel has a live stream (IVS: live channels cannot be updated).
 	UpdateChannel(ctx context.Context, arn ARN, change func(*Channel) error) (*Channel, error)
 	// DeleteChannel deletes the channel with the given ARN, and with it its stream keys,
 	// its viewer revocations and its stream sessions, in one atomic step; Conflict while the

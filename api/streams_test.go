@@ -186,10 +186,11 @@ func TestStreamLifecycle(t *testing.T) {
 		t.Errorf("ListStreams summary = %+v", sum)
 	}
 
+	// A live channel cannot be updated (IVS: ConflictException).
+	_, err = c.UpdateChannel(ctx, &ivs.UpdateChannelInput{Arn: arn, Name: aws.String("renamed")})
+	wantErr(t, err, "ConflictException", 409)
+
 	// The live session: the channel as it was at go-live, what the ingest measured, events.
-	if _, err := c.UpdateChannel(ctx, &ivs.UpdateChannelInput{Arn: arn, Name: aws.String("renamed")}); err != nil {
-		t.Fatal(err)
-	}
 	sess, err := c.GetStreamSession(ctx, &ivs.GetStreamSessionInput{ChannelArn: arn})
 	if err != nil {
 		t.Fatal(err)

@@ -126,6 +126,9 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 		if err != nil {
 			return err
 		}
+		if err := refuseLive(ctx, tx, arn, "update"); err != nil {
+			return err
+		}
 		next := cloneChannel(cur)
 		if err := change(next); err != nil {
 			return asIs{err}

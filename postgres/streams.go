@@ -18,8 +18,9 @@ func horizon() time.Time { return time.Now().Add(-playkey.StreamTimeout) }
 const streamColumns = `account, region, channel_id, id, start_time, health, origin, stopping, seen_at`
 
 // StartStream inserts the stream's session in one transaction that reads the channel and
-// holds it against deletion (FOR KEY SHARE, which DeleteChannel's FOR UPDATE waits for),
-// and first ends a live stream of the channel that timed out. The partial unique index
+// holds it against deletion and updates (FOR SHARE, which DeleteChannel's FOR UPDATE and
+// UpdateChannel's FOR NO KEY UPDATE wait for, and which concurrent starts share), and first
+// ends a live stream of the channel that timed out. The partial unique index
 // stream_sessions_live refuses a second live stream from any node (Conflict).
 func (s *Store) StartStream(ctx context.Context, st *playkey.Stream, events ...playkey.StreamEvent) error {
 	if err := st.Check(); err != nil {
@@ -28,7 +29,7 @@ func (s *Store) StartStream(ctx context.Context, st *playkey.Stream, events ...p
 	a := st.Channel
 	return s.inTx(ctx, "start stream", func(ctx context.Context, tx pgx.Tx) error {
 		ch, err := queryOne(ctx, tx, a, scanChannel,
-			`SELECT `+channelColumns+` FROM channels WHERE account = $1 AND region = $2 AND id = $3 FOR KEY SHARE`,
+			`SELECT `+channelColumns+` FROM channels WHERE account = $1 AND region = $2 AND id = $3 FOR SHARE`,
 			a.Account, a.Region, a.ID)
 		if err != nil {
 			return err

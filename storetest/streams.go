@@ -308,15 +308,31 @@ var streamTests = []test{
 	}},
 
 	{"ChannelAsAtGoLive", func(t *testing.T, s playkey.Store) {
+		// IVS refuses to update a live channel; settings changed after the stream apply to
+		// the next one, and the session keeps the channel as it was.
 		ctx := context.Background()
 		ch, st := goLive(t, s, scopeA)
-		if _, err := s.UpdateChannel(ctx, ch.ARN, func(c *playkey.Channel) error {
+		rename := func(c *playkey.Channel) error {
 			c.Name, c.LatencyMode, c.Authorized = "renamed", playkey.LatencyNormal, true
 			return nil
-		}); err != nil {
+		}
+		_, err := s.UpdateChannel(ctx, ch.ARN, rename)
+		wantCode(t, err, playkey.ErrConflict, "UpdateChannel of a live channel")
+		sameChannel(t, "the channel after the refused update", getChannel(t, s, ch.ARN), ch)
+		if err := s.EndStream(ctx, ch.ARN, st.ID, time.Now()); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := s.UpdateChannel(ctx, ch.ARN, rename); err != nil {
+			t.Fatalf("UpdateChannel after the stream ended: %v", err)
+		}
 		sameChannel(t, "the session's channel after an update", session(t, s, ch.ARN, st.ID).Channel, ch)
+		next := NewStream(ch.ARN)
+		if err := s.StartStream(ctx, next); err != nil {
+			t.Fatal(err)
+		}
+		if got := session(t, s, ch.ARN, next.ID).Channel; got.Name != "renamed" || got.LatencyMode != playkey.LatencyNormal || !got.Authorized {
+			t.Errorf("the next session's channel = %+v, want the updated settings", got)
+		}
 	}},
 
 	{"EventsTruncated", func(t *testing.T, s playkey.Store) {
