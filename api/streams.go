@@ -95,6 +95,20 @@ func decodeChannelARN(c Caller, r *http.Request) (playkey.ARN, error) {
 	return ownedARN(c, "channelArn", deref(in.ChannelARN), playkey.TypeChannel)
 }
 
+// decodeChannelListing decodes the body of a List operation over one channel's resources:
+// the paging members and a channelArn in the caller's scope.
+func decodeChannelListing(c Caller, r *http.Request) (listInput, playkey.ARN, error) {
+	var in struct {
+		listInput
+		ChannelARN *string `json:"channelArn"`
+	}
+	if err := decode(r, &in); err != nil {
+		return listInput{}, playkey.ARN{}, err
+	}
+	channel, err := ownedARN(c, "channelArn", deref(in.ChannelARN), playkey.TypeChannel)
+	return in.listInput, channel, err
+}
+
 func (s *Server) getStream(ctx context.Context, c Caller, r *http.Request) (any, error) {
 	channel, err := decodeChannelARN(c, r)
 	if err != nil {
@@ -298,18 +312,11 @@ func (s *Server) getStreamSession(ctx context.Context, c Caller, r *http.Request
 
 func (s *Server) listStreamSessions(ctx context.Context, c Caller, r *http.Request) (any, error) {
 	const op = "ListStreamSessions"
-	var in struct {
-		listInput
-		ChannelARN *string `json:"channelArn"`
-	}
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	channel, err := ownedARN(c, "channelArn", deref(in.ChannelARN), playkey.TypeChannel)
+	paging, channel, err := decodeChannelListing(c, r)
 	if err != nil {
 		return nil, err
 	}
-	list, next, err := listPage(ctx, s, c, op, in.listInput, streamSessionResults,
+	list, next, err := listPage(ctx, s, c, op, paging, streamSessionResults,
 		func(page playkey.Page) ([]*playkey.StreamSession, error) {
 			return s.store.StreamSessions(ctx, channel, page)
 		},

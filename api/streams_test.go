@@ -124,6 +124,18 @@ func newStreamServer(t *testing.T, clock func() time.Time) (*testServer, *fakeIn
 
 var streamIDPattern = regexp.MustCompile(`^st-[a-zA-Z0-9]{23}$`)
 
+// wantStreamErrors wants GetStream, StopStream and PutMetadata on arn to fail with code (404).
+func wantStreamErrors(t *testing.T, c *ivs.Client, arn *string, code string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := c.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: arn})
+	wantErr(t, err, code, 404)
+	_, err = c.StopStream(ctx, &ivs.StopStreamInput{ChannelArn: arn})
+	wantErr(t, err, code, 404)
+	_, err = c.PutMetadata(ctx, &ivs.PutMetadataInput{ChannelArn: arn, Metadata: aws.String("x")})
+	wantErr(t, err, code, 404)
+}
+
 func TestStreamLifecycle(t *testing.T) {
 	ctx := context.Background()
 	ts, ingest := newStreamServer(t, nil)
@@ -133,13 +145,8 @@ func TestStreamLifecycle(t *testing.T) {
 	channel, _ := playkey.ParseARN("arn", aws.ToString(arn))
 
 	// Offline: every stream operation says so, as IVS does.
-	_, err := c.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: arn})
-	wantErr(t, err, "ChannelNotBroadcasting", 404)
-	_, err = c.StopStream(ctx, &ivs.StopStreamInput{ChannelArn: arn})
-	wantErr(t, err, "ChannelNotBroadcasting", 404)
-	_, err = c.PutMetadata(ctx, &ivs.PutMetadataInput{ChannelArn: arn, Metadata: aws.String("x")})
-	wantErr(t, err, "ChannelNotBroadcasting", 404)
-	_, err = c.GetStreamSession(ctx, &ivs.GetStreamSessionInput{ChannelArn: arn})
+	wantStreamErrors(t, c, arn, "ChannelNotBroadcasting")
+	_, err := c.GetStreamSession(ctx, &ivs.GetStreamSessionInput{ChannelArn: arn})
 	wantErr(t, err, "ResourceNotFoundException", 404)
 	sessions, err := c.ListStreamSessions(ctx, &ivs.ListStreamSessionsInput{ChannelArn: arn})
 	if err != nil || len(sessions.StreamSessions) != 0 || sessions.NextToken != nil {
@@ -279,18 +286,11 @@ func TestStreamRequestValidation(t *testing.T) {
 
 	// Another account's channel is not found, live or not.
 	other := ts.client("AKIABBBBBBBBBBBBBBBB", region)
-	_, err := other.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: arn})
-	wantErr(t, err, "ResourceNotFoundException", 404)
-	_, err = other.StopStream(ctx, &ivs.StopStreamInput{ChannelArn: arn})
-	wantErr(t, err, "ResourceNotFoundException", 404)
-	_, err = other.PutMetadata(ctx, &ivs.PutMetadataInput{ChannelArn: arn, Metadata: aws.String("x")})
-	wantErr(t, err, "ResourceNotFoundException", 404)
+	wantStreamErrors(t, other, arn, "ResourceNotFoundException")
 	if list, err := other.ListStreams(ctx, &ivs.ListStreamsInput{}); err != nil || len(list.Streams) != 0 {
 		t.Errorf("another account lists %+v, %v", list, err)
 	}
-	missing := aws.String("arn:aws:ivs:us-west-2:" + accountA + ":channel/abcdABCDefgh")
-	_, err = c.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: missing})
-	wantErr(t, err, "ResourceNotFoundException", 404)
+	wantStreamErrors(t, c, aws.String("arn:aws:ivs:us-west-2:"+accountA+":channel/abcdABCDefgh"), "ResourceNotFoundException")
 
 	for name, call := range map[string]func() error{
 		"a stream key ARN": func() error {
@@ -335,7 +335,7 @@ func TestStreamRequestValidation(t *testing.T) {
 	if _, err := c.PutMetadata(ctx, &ivs.PutMetadataInput{ChannelArn: arn, Metadata: aws.String(strings.Repeat("é", 512))}); err != nil {
 		t.Errorf("1024 bytes of metadata: %v", err)
 	}
-	_, err = c.GetStreamSession(ctx, &ivs.GetStreamSessionInput{ChannelArn: arn, StreamId: aws.String(playkey.NewStreamID())})
+	_, err := c.GetStreamSession(ctx, &ivs.GetStreamSessionInput{ChannelArn: arn, StreamId: aws.String(playkey.NewStreamID())})
 	wantErr(t, err, "ResourceNotFoundException", 404)
 }
 

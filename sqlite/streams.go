@@ -95,11 +95,10 @@ func (s *Store) UpdateStream(ctx context.Context, channel playkey.ARN, id string
 		if err != nil {
 			return internal(ctx, op+": read", err)
 		}
-		ss := playkey.StreamSession{HasErrorEvent: hasError}
-		if err := json.Unmarshal([]byte(events), &ss.Events); err != nil {
-			return fmt.Errorf("sqlite: %s: decode events: %w", op, err)
+		evJSON, hasError, err := addEvents(op, events, hasError, u.Events)
+		if err != nil {
+			return err
 		}
-		ss.AddStreamEvents(u.Events...)
 		if u.Health != "" {
 			st.Health = u.Health
 		}
@@ -113,15 +112,11 @@ func (s *Store) UpdateStream(ctx context.Context, channel playkey.ARN, id string
 			}
 			ingest = string(b)
 		}
-		evJSON, err := json.Marshal(ss.Events)
-		if err != nil {
-			return fmt.Errorf("sqlite: %s: encode events: %w", op, err)
-		}
 		st.SeenAt = time.UnixMilli(time.Now().UnixMilli()).UTC()
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE stream_sessions SET health = ?, origin = ?, ingest = ?, events = ?, has_error_event = ?, seen_at = ?
 			 WHERE account = ? AND region = ? AND channel_id = ? AND id = ?`,
-			st.Health, st.Origin, ingest, string(evJSON), boolInt(ss.HasErrorEvent), st.SeenAt.UnixMilli(),
+			st.Health, st.Origin, ingest, evJSON, boolInt(hasError), st.SeenAt.UnixMilli(),
 			channel.Account, channel.Region, channel.ID, id); err != nil {
 			return internal(ctx, op+": write", err)
 		}
@@ -150,19 +145,14 @@ func (s *Store) EndStream(ctx context.Context, channel playkey.ARN, id string, e
 		if err != nil {
 			return internal(ctx, op+": read", err)
 		}
-		ss := playkey.StreamSession{HasErrorEvent: hasError}
-		if err := json.Unmarshal([]byte(evs), &ss.Events); err != nil {
-			return fmt.Errorf("sqlite: %s: decode events: %w", op, err)
-		}
-		ss.AddStreamEvents(events...)
-		evJSON, err := json.Marshal(ss.Events)
+		evJSON, hasError, err := addEvents(op, evs, hasError, events)
 		if err != nil {
-			return fmt.Errorf("sqlite: %s: encode events: %w", op, err)
+			return err
 		}
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE stream_sessions SET end_time = ?, events = ?, has_error_event = ?
 			 WHERE account = ? AND region = ? AND channel_id = ? AND id = ?`,
-			end.UnixMilli(), string(evJSON), boolInt(ss.HasErrorEvent),
+			end.UnixMilli(), evJSON, boolInt(hasError),
 			channel.Account, channel.Region, channel.ID, id); err != nil {
 			return internal(ctx, op+": write", err)
 		}
@@ -367,4 +357,19 @@ func refuseLive(ctx context.Context, tx *sql.Tx, channel playkey.ARN, what strin
 		return internal(ctx, what+" channel: check live stream", err)
 	}
 	return playkey.LiveChannelConflict(channel, what)
+}
+
+// addEvents adds more to a session's events column, as StreamSession.AddStreamEvents does,
+// and returns the new column and has_error_event.
+func addEvents(op, events string, hasError bool, more []playkey.StreamEvent) (string, bool, error) {
+	ss := playkey.StreamSession{HasErrorEvent: hasError}
+	if err := json.Unmarshal([]byte(events), &ss.Events); err != nil {
+		return "", false, fmt.Errorf("sqlite: %s: decode events: %w", op, err)
+	}
+	ss.AddStreamEvents(more...)
+	b, err := json.Marshal(ss.Events)
+	if err != nil {
+		return "", false, fmt.Errorf("sqlite: %s: encode events: %w", op, err)
+	}
+	return string(b), ss.HasErrorEvent, nil
 }
