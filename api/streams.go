@@ -175,7 +175,8 @@ func (s *Server) stopStream(ctx context.Context, c Caller, r *http.Request) (any
 	}
 	if s.stopper != nil {
 		if err := s.stopper.StopStream(ctx, channel); err != nil {
-			if pe := (*playkey.Error)(nil); errors.As(err, &pe) {
+			var pe *playkey.Error
+			if errors.As(err, &pe) {
 				return nil, err
 			}
 			s.log.Warn("stop stream", "channel", channel.String(), "err", err)
