@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"slices"
 	"strings"
@@ -469,4 +470,27 @@ func TestStopStreamThroughTheStore(t *testing.T) {
 	// Without a metadata sink in this process, PutMetadata cannot deliver and says so.
 	_, err = c.PutMetadata(ctx, &ivs.PutMetadataInput{ChannelArn: arn, Metadata: aws.String("m")})
 	wantErr(t, err, "StreamUnavailable", 503)
+}
+
+// failingStopper is an ingest that cannot be reached.
+type failingStopper struct{}
+
+func (failingStopper) StopStream(context.Context, playkey.ARN) error {
+	return errors.New("ingest unreachable")
+}
+
+// TestStopStreamIngestUnreachable: when the ingest of this process cannot be told, StopStream
+// answers StreamUnavailable (503), and the stop is still marked for the ingest to find.
+func TestStopStreamIngestUnreachable(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServerWith(t, func(cfg *api.Config) { cfg.StreamStopper = failingStopper{} })
+	ingest := &fakeIngest{store: ts.store}
+	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
+	arn := createChannel(t, c, nil).Channel.Arn
+	st := ingest.publish(t, aws.ToString(arn))
+	_, err := c.StopStream(ctx, &ivs.StopStreamInput{ChannelArn: arn})
+	wantErr(t, err, "StreamUnavailable", 503)
+	if got, err := ts.store.LiveStream(ctx, st.Channel); err != nil || !got.Stopping {
+		t.Errorf("after the failed StopStream: %+v, %v; want the stream marked Stopping", got, err)
+	}
 }
