@@ -68,10 +68,12 @@ type Store interface {
 	// in one atomic step, and returns what it stored. An error from change is returned as is
 	// and nothing changes. Only settings change: the ARN, CreatedAt, SRTPassphrase and Tags
 	// stay as they were whatever change does. ResourceNotFound when the channel is missing,
-	// or when the result refers to a playback restriction policy its scope does not hold.
+	// or when the result refers to a playback restriction policy its scope does not hold;
+	// Conflict while the channel has a live stream (IVS: live channels cannot be updated).
 	UpdateChannel(ctx context.Context, arn ARN, change func(*Channel) error) (*Channel, error)
-	// DeleteChannel deletes the channel with the given ARN, and with it its stream keys and
-	// its viewer revocations, in one atomic step.
+	// DeleteChannel deletes the channel with the given ARN, and with it its stream keys,
+	// its viewer revocations and its stream sessions, in one atomic step; Conflict while the
+	// channel has a live stream, as on IVS.
 	DeleteChannel(ctx context.Context, arn ARN) error
 
 	// CreateStreamKey stores key. In one atomic step it refuses with ResourceNotFound when
@@ -113,6 +115,48 @@ type Store interface {
 	// are committed in Seq order, so it never skips one that commits later with a smaller
 	// Seq. Revocations vanish with their channel, without a change to report.
 	RevocationsSince(ctx context.Context, after int64, limit int) ([]*Revocation, error)
+
+	// StartStream records that st went live on st.Channel (st.SeenAt is its first report),
+	// with a new stream session that keeps the channel as it is now and starts with events,
+	// in one atomic step. ResourceNotFound when the channel does not exist; Conflict when it
+	// already has a live stream: of concurrent starts on one channel, on every node, at most
+	// one succeeds. A live stream not reported for StreamTimeout is ended first, at its
+	// SeenAt, and does not conflict.
+	StartStream(ctx context.Context, st *Stream, events ...StreamEvent) error
+	// UpdateStream applies u to the live stream id of channel and records the report
+	// (SeenAt becomes now), in one atomic step, and returns the stream as stored: its
+	// Stopping tells the ingest that StopStream was called. ChannelNotBroadcasting when that
+	// stream is not live (it ended, or timed out).
+	UpdateStream(ctx context.Context, channel ARN, id string, u StreamUpdate) (*Stream, error)
+	// EndStream ends the live stream id of channel at end, adding events to its session;
+	// ChannelNotBroadcasting when that stream is not live.
+	EndStream(ctx context.Context, channel ARN, id string, end time.Time, events ...StreamEvent) error
+	// StopStream marks the live stream of channel Stopping, for its ingest to disconnect the
+	// publisher, and returns it. ResourceNotFound when the channel does not exist,
+	// ChannelNotBroadcasting when it has no live stream.
+	StopStream(ctx context.Context, channel ARN) (*Stream, error)
+	// LiveStream returns the live stream of channel. ResourceNotFound when the channel does
+	// not exist, ChannelNotBroadcasting when it has no live stream.
+	LiveStream(ctx context.Context, channel ARN) (*Stream, error)
+	// LiveStreams lists the live streams of a scope that match filter, in channel id order
+	// (Page.After is a channel id).
+	LiveStreams(ctx context.Context, scope Scope, filter StreamFilter, page Page) ([]*Stream, error)
+	// StreamSession returns the session of the stream id of channel, or its latest session
+	// when id is "". ResourceNotFound when the channel or the session does not exist.
+	// Sessions go with their channel, as on IVS, where a deleted channel is not found.
+	StreamSession(ctx context.Context, channel ARN, id string) (*StreamSession, error)
+	// StreamSessions lists the sessions of channel, newest first (by StartTime, then by id
+	// descending); Page.After is the stream id of the last session of the previous page.
+	// ResourceNotFound when the channel does not exist.
+	StreamSessions(ctx context.Context, channel ARN, page Page) ([]*StreamSession, error)
+
+	// RecordViewers records that gates saw the given playback sessions; a session seen again
+	// keeps its latest time. Sightings older than twice ViewerWindow are forgotten, so the
+	// records stay bounded by the sessions of the last two minutes.
+	RecordViewers(ctx context.Context, seen []ViewerSighting) error
+	// ViewerCounts returns, for each channel of scope with any, the number of distinct
+	// playback sessions seen at or after since.
+	ViewerCounts(ctx context.Context, scope Scope, since time.Time) (map[ARN]int64, error)
 
 	// Tags returns the tags of any resource (never nil).
 	Tags(ctx context.Context, arn ARN) (map[string]string, error)

@@ -72,7 +72,7 @@ func (s *Server) channelOut(ch *playkey.Channel) channel {
 		channelSummary: channelSummaryOut(ch),
 		// playkey ingests no video: the endpoints have IVS's form and lead nowhere.
 		IngestEndpoint:               prefix + ".global-contribute.live-video.net",
-		PlaybackURL:                  s.playbackURL + "/api/video/v1/" + a.Region + "." + a.Account + ".channel." + a.ID + ".m3u8",
+		PlaybackURL:                  s.channelPlaybackURL(a),
 		SRT:                          srt{Endpoint: prefix + ".srt.live-video.net", Passphrase: ch.SRTPassphrase},
 		MultitrackInputConfiguration: multitrack{Enabled: m.Enabled, Policy: m.Policy, MaximumResolution: m.MaximumResolution},
 		ContainerFormat:              ch.ContainerFormat,

@@ -30,6 +30,8 @@ var fuzzPaths = []struct{ method, path string }{
 	{"POST", "/CreateStreamKey"}, {"POST", "/GetStreamKey"}, {"POST", "/BatchGetStreamKey"}, {"POST", "/ListStreamKeys"}, {"POST", "/DeleteStreamKey"},
 	{"POST", "/CreatePlaybackRestrictionPolicy"}, {"POST", "/GetPlaybackRestrictionPolicy"}, {"POST", "/ListPlaybackRestrictionPolicies"},
 	{"POST", "/UpdatePlaybackRestrictionPolicy"}, {"POST", "/DeletePlaybackRestrictionPolicy"},
+	{"POST", "/GetStream"}, {"POST", "/ListStreams"}, {"POST", "/StopStream"}, {"POST", "/GetStreamSession"}, {"POST", "/ListStreamSessions"},
+	{"POST", "/PutMetadata"},
 	{"POST", "/StartViewerSessionRevocation"}, {"POST", "/BatchStartViewerSessionRevocation"}, {"POST", "/playkey/VerifyPlaybackToken"},
 	{"POST", "/tags/"}, {"DELETE", "/tags/"}, {"GET", "/tags/"}, {"PUT", "/"}, {"POST", "/NoSuchOperation"},
 }
@@ -44,7 +46,9 @@ func FuzzOperations(f *testing.F) {
 		`{"allowedCountries":["US","zz"],"allowedOrigins":["https://a.example"],"enableStrictOriginEnforcement":true}`,
 		`{"viewerSessions":[{"channelArn":"arn:aws:ivs:us-west-2:111111111111:channel/x","viewerId":"v","viewerSessionVersionsLessThanOrEqualTo":-1}]}`,
 		`{"publicKeyMaterial":"-----BEGIN PUBLIC KEY-----\nMA==\n-----END PUBLIC KEY-----\n"}`, `{"token":"a.b.c","channelArn":"x"}`,
-		`{"tags":{"k":"v"}}`, "\xff\xfe\x00", `{"multitrackInputConfiguration":{"enabled":true,"policy":"REQUIRE","maximumResolution":"SD"}}`}
+		`{"tags":{"k":"v"}}`, "\xff\xfe\x00", `{"multitrackInputConfiguration":{"enabled":true,"policy":"REQUIRE","maximumResolution":"SD"}}`,
+		`{"channelArn":"arn:aws:ivs:us-west-2:111111111111:channel/abcdefABCDEF","streamId":"st-ABCDEfghij01234KLMN5678"}`,
+		`{"filterBy":{"health":"STARVING"},"maxResults":1}`, `{"channelArn":"arn:aws:ivs:us-west-2:111111111111:channel/x","metadata":""}`}
 	for i, s := range seeds {
 		f.Add(uint8(i), s, "arn:aws:ivs:us-west-2:111111111111:channel/abcdefABCDEF", "tagKeys=a")
 	}

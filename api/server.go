@@ -55,6 +55,12 @@ type Config struct {
 	// {PlaybackURL}/api/video/v1/{region}.{account}.channel.{id}.m3u8. Empty means
 	// DefaultPlaybackURL.
 	PlaybackURL string
+	// StreamStopper, when set, disconnects publishers on StopStream at once (see
+	// StreamStopper); nil leaves it to the store's mark alone.
+	StreamStopper StreamStopper
+	// Metadata delivers PutMetadata's payloads; nil answers PutMetadata on a live channel
+	// with StreamUnavailable.
+	Metadata MetadataSink
 }
 
 // DefaultPlaybackURL is the playback gate's base URL at its default address.
@@ -72,6 +78,10 @@ type Server struct {
 	secret      secretCache
 	// playbackURL is Config.PlaybackURL, defaulted, without a trailing slash.
 	playbackURL string
+
+	stopper      StreamStopper
+	metadata     MetadataSink
+	metadataRate channelRates
 }
 
 // New returns the API handler.
@@ -86,6 +96,10 @@ func New(cfg Config) *Server {
 		mux:         http.NewServeMux(),
 
 		playbackURL: strings.TrimSuffix(cfg.PlaybackURL, "/"),
+
+		stopper:      cfg.StreamStopper,
+		metadata:     cfg.Metadata,
+		metadataRate: channelRates{n: metadataPerSecond},
 	}
 	if s.playbackURL == "" {
 		s.playbackURL = DefaultPlaybackURL
@@ -143,6 +157,13 @@ func (s *Server) routes() {
 
 		{"POST /StartViewerSessionRevocation", "StartViewerSessionRevocation", http.StatusOK, s.startViewerSessionRevocation},
 		{"POST /BatchStartViewerSessionRevocation", "BatchStartViewerSessionRevocation", http.StatusOK, s.batchStartViewerSessionRevocation},
+
+		{"POST /GetStream", "GetStream", http.StatusOK, s.getStream},
+		{"POST /ListStreams", "ListStreams", http.StatusOK, s.listStreams},
+		{"POST /StopStream", "StopStream", http.StatusOK, s.stopStream},
+		{"POST /GetStreamSession", "GetStreamSession", http.StatusOK, s.getStreamSession},
+		{"POST /ListStreamSessions", "ListStreamSessions", http.StatusOK, s.listStreamSessions},
+		{"POST /PutMetadata", "PutMetadata", http.StatusNoContent, s.putMetadata},
 
 		{"POST /playkey/VerifyPlaybackToken", "VerifyPlaybackToken", http.StatusOK, s.verifyPlaybackToken},
 

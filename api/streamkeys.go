@@ -71,18 +71,11 @@ func (s *Server) batchGetStreamKey(ctx context.Context, c Caller, r *http.Reques
 
 func (s *Server) listStreamKeys(ctx context.Context, c Caller, r *http.Request) (any, error) {
 	const op = "ListStreamKeys"
-	var in struct {
-		listInput
-		ChannelARN *string `json:"channelArn"`
-	}
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	channel, err := ownedARN(c, "channelArn", deref(in.ChannelARN), playkey.TypeChannel)
+	paging, channel, err := decodeChannelListing(c, r)
 	if err != nil {
 		return nil, err
 	}
-	keys, next, err := listPage(ctx, s, c, op, in.listInput, streamKeyResults,
+	keys, next, err := listPage(ctx, s, c, op, paging, streamKeyResults,
 		func(page playkey.Page) ([]*playkey.StreamKey, error) { return s.store.StreamKeys(ctx, channel, page) },
 		func(k *playkey.StreamKey) string { return k.ARN.ID })
 	if err != nil {

@@ -98,6 +98,9 @@ type Config struct {
 	FailureBurst int
 	// BadTokenTTL is how long a rejected token is remembered. Default 1 minute.
 	BadTokenTTL time.Duration
+	// Viewers, when set, hears of every admitted request of a playback session, for
+	// viewer counts (see ViewerReporter).
+	Viewers Viewers
 }
 
 // Gate is the playback data plane, an http.Handler. Close stops its background work.

@@ -97,6 +97,7 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	g.m.sessions.Add(1)
+	g.seen(sess)
 	h := w.Header()
 	setCORS(h, origin, sess.Origins)
 	h.Set("Content-Type", playlistContentType)
@@ -349,6 +350,7 @@ func (g *Gate) serveSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess, u := gr.sess, gr.url
+	g.seen(sess)
 	origin := r.Header.Get("Origin")
 	if !isPlaylistPath(sr.relPath) {
 		g.streamFrom(w, r, u, func(h http.Header) { setCORS(h, origin, sess.Origins) })
@@ -396,6 +398,7 @@ func (g *Gate) serveAuth(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, f)
 		return
 	}
+	g.seen(gr.sess)
 	h := w.Header()
 	setCORS(h, r.Header.Get("Origin"), gr.sess.Origins)
 	h.Set("X-Playkey-Path", gr.url.Path)

@@ -126,6 +126,9 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 		if err != nil {
 			return err
 		}
+		if err := refuseLive(ctx, tx, arn, "update"); err != nil {
+			return err
+		}
 		next := cur.Clone()
 		if err := change(next); err != nil {
 			return asIs{err}
@@ -161,11 +164,19 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 	return out, nil
 }
 
-// DeleteChannel deletes the channel; its stream keys go with it (ON DELETE CASCADE, in the
-// same statement). Its viewer-session revocations stay: they must outlive it.
+// DeleteChannel deletes the channel, in one transaction that locks it (so that no stream
+// starts meanwhile) and refuses while it is live; its stream keys and stream sessions go
+// with it (ON DELETE CASCADE, in the same statement). Its viewer-session revocations stay:
+// they must outlive it.
 func (s *Store) DeleteChannel(ctx context.Context, arn playkey.ARN) error {
-	return s.do(ctx, "delete channel", func(ctx context.Context) error {
-		return deleteResource(ctx, s.pool, arn, playkey.TypeChannel)
+	return s.inTx(ctx, "delete channel", func(ctx context.Context, tx pgx.Tx) error {
+		if err := exists(ctx, tx, arn.Scope(), arn, playkey.TypeChannel, "FOR UPDATE"); err != nil {
+			return err
+		}
+		if err := refuseLive(ctx, tx, arn, "delete"); err != nil {
+			return err
+		}
+		return deleteResource(ctx, tx, arn, playkey.TypeChannel)
 	})
 }
 

@@ -101,6 +101,9 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 		if err != nil {
 			return err
 		}
+		if err := refuseLive(ctx, tx, arn, "update"); err != nil {
+			return err
+		}
 		next := cur.Clone()
 		if err := change(next); err != nil {
 			return err
@@ -136,10 +139,16 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 	return out, nil
 }
 
-// DeleteChannel deletes the channel; its stream keys go with it (ON DELETE CASCADE, in the
-// same statement). Its viewer-session revocations stay: they must outlive it.
+// DeleteChannel deletes the channel, in one write transaction that refuses while it is
+// live; its stream keys and stream sessions go with it (ON DELETE CASCADE, in the same
+// statement). Its viewer-session revocations stay: they must outlive it.
 func (s *Store) DeleteChannel(ctx context.Context, arn playkey.ARN) error {
-	return deleteResource(ctx, s.write, "delete channel", arn, playkey.TypeChannel)
+	return s.inTx(ctx, "delete channel", func(tx *sql.Tx) error {
+		if err := refuseLive(ctx, tx, arn, "delete"); err != nil {
+			return err
+		}
+		return deleteResource(ctx, tx, "delete channel", arn, playkey.TypeChannel)
+	})
 }
 
 func scanChannel(row scanner) (*playkey.Channel, error) {

@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) playkey.Store) {
 		{"ResourceTags", resourceTagTests},
 		{"Secret", secretTests},
 		{"SingleUse", singleUseTests},
+		{"Stream", streamTests},
 		{"Ping", pingTests},
 		{"Context", contextTests},
 		{"Messages", messageTests},

@@ -87,8 +87,10 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 		close(run.ended)
 		return run, nil
 	}
+	viewers := gate.NewViewerReporter(store.RecordViewers, logger)
 	g, err := gate.New(ctx, gate.Config{
 		State:                playback.FromStore(store),
+		Viewers:              viewers,
 		Origin:               f.origin,
 		Logger:               logger,
 		Leeway:               f.leeway,
@@ -126,9 +128,16 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 	if w, ok := store.(changeWatcher); ok {
 		go watchChanges(ctx, logger, w, g)
 	}
+	reported := make(chan struct{})
+	go func() {
+		viewers.Run(ctx)
+		close(reported)
+	}()
 	go func() {
 		run.err = serveUntilDone(ctx, logger, srv, ln)
 		g.Close()
+		cancel() // the viewer reporter's last flush, before the store closes
+		<-reported
 		close(run.ended)
 	}()
 	return run, nil
