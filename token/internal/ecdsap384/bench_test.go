@@ -5,6 +5,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha512"
+	"encoding/asn1"
+	"math/big"
 	"testing"
 )
 
@@ -95,4 +97,12 @@ func BenchmarkPrecompute(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func parseDER(der []byte) (r, s *big.Int, err error) {
+	var sig struct{ R, S *big.Int }
+	if _, err := asn1.Unmarshal(der, &sig); err != nil {
+		return nil, nil, err
+	}
+	return sig.R, sig.S, nil
 }
