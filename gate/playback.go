@@ -181,11 +181,18 @@ func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *fai
 			return nil, &failure{status: http.StatusTooManyRequests, ivsCode: ivsInvalidToken, code: CodeRateLimited,
 				reason: "too many rejected tokens from this address; try again later", retryAfter: wait}
 		}
-		pubs := make([]*ecdsa.PublicKey, len(ks.keys))
-		for i, k := range ks.keys {
-			pubs[i] = k.PublicKey
+		var c *token.Claims
+		var i int
+		var err error
+		if ks.prepared != nil {
+			c, i, err = g.verifier.VerifyKeys(tok, ks.prepared, channel, now)
+		} else {
+			pubs := make([]*ecdsa.PublicKey, len(ks.keys))
+			for i, k := range ks.keys {
+				pubs[i] = k.PublicKey
+			}
+			c, i, err = g.verifier.Verify(tok, pubs, channel, now)
 		}
-		c, i, err := g.verifier.Verify(tok, pubs, channel, now)
 		var rej *token.Rejection
 		if errors.As(err, &rej) {
 			if reachedSignature(rej.Code) {

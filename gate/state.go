@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/token"
 )
 
 // State is what the gate reads from (and, for single use, writes to) playkey's store. It is
@@ -211,8 +212,9 @@ const (
 
 // keySet is the keys of one scope, with a generation that changes when they do.
 type keySet struct {
-	keys []Key
-	gen  uint64
+	keys     []Key
+	gen      uint64
+	prepared []*token.PublicKey // keys with verification tables; nil: verify without
 }
 
 // revocations mirrors the store's viewer-session revocations in memory.
