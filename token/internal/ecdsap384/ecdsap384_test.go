@@ -300,3 +300,34 @@ func FuzzVerify(f *testing.F) {
 		same(t, keys[int(key)%len(keys)], hash, sig)
 	})
 }
+
+// TestConcurrent: a key and the generator's table are shared read-only by every
+// verification (run with -race).
+func TestConcurrent(t *testing.T) {
+	k := generateKey(t)
+	hash := sha512.Sum384([]byte("concurrent"))
+	r, s, err := ecdsa.Sign(rand.Reader, k.priv, hash[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := sig96(r, s)
+	errs := make(chan string, 8)
+	for i := range cap(errs) {
+		go func() {
+			key := k.precomp
+			if i%2 == 1 {
+				key = k.plain
+			}
+			if !Verify(key, hash[:], sig) {
+				errs <- "a valid signature did not verify"
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range cap(errs) {
+		if e := <-errs; e != "" {
+			t.Fatal(e)
+		}
+	}
+}
