@@ -95,12 +95,11 @@ func (v *Verifier) VerifyKeys(tok string, keys []*PublicKey, channelARN string, 
 		}
 	}
 	return v.verify(tok, len(keys), channelARN, now, func(hash, sig []byte) int {
+		var ks [MaxKeys]*ecdsap384.PublicKey
 		for i, k := range keys {
-			if ecdsap384.Verify(k.k, hash, sig) {
-				return i
-			}
+			ks[i] = k.k
 		}
-		return -1
+		return ecdsap384.VerifyAny(ks[:len(keys)], hash, sig)
 	})
 }
 

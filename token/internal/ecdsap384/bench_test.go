@@ -63,6 +63,32 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		}
 	})
+	b.Run("precomputed, last of 3 keys", func(b *testing.B) {
+		var keys []*PublicKey
+		for range 2 {
+			other, _, _, _ := benchInput(b)
+			point, err := other.Bytes()
+			if err != nil {
+				b.Fatal(err)
+			}
+			k, err := NewPrecomputedPublicKey(point)
+			if err != nil {
+				b.Fatal(err)
+			}
+			keys = append(keys, k)
+		}
+		k, err := NewPrecomputedPublicKey(point)
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys = append(keys, k)
+		b.ReportAllocs()
+		for b.Loop() {
+			if VerifyAny(keys, hash, sig) != 2 {
+				b.Fatal("does not verify")
+			}
+		}
+	})
 	b.Run("crypto/ecdsa.VerifyASN1", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -144,27 +144,62 @@ func (k *PublicKey) Precomputed() bool { return k.comb != nil }
 // Verify reports whether sig, r||s in SignatureSize bytes, is a valid signature by k of
 // hash. A hash longer than 48 bytes is truncated to its first 48, as crypto/ecdsa does.
 func Verify(k *PublicKey, hash, sig []byte) bool {
-	if len(sig) != SignatureSize {
-		return false
+	return VerifyAny([]*PublicKey{k}, hash, sig) == 0
+}
+
+// VerifyAny returns the index of the first of keys by which sig is a valid signature of
+// hash, or -1: what Verify with each key in turn would say, for less when there are
+// several keys, since s⁻¹ and, for keys with tables, u1·G are computed once.
+func VerifyAny(keys []*PublicKey, hash, sig []byte) int {
+	if len(keys) == 0 || len(sig) != SignatureSize {
+		return -1
 	}
 	var u1, u2 [scalarSize]byte
 	r := new(big.Int).SetBytes(sig[:scalarSize])
 	if !scalars(&u1, &u2, hash, r, new(big.Int).SetBytes(sig[scalarSize:])) {
-		return false
+		return -1
 	}
 	g := generatorComb()
-	p := nistec.NewP384Point()
-	if k.comb != nil {
-		for i := spacing - 1; i >= 0; i-- {
-			if i != spacing-1 {
-				p.Double(p)
+	var u1G *nistec.P384Point // shared by the keys with tables
+	for i, k := range keys {
+		p := nistec.NewP384Point()
+		switch {
+		case k.comb == nil:
+			mulWindowed(p, k.q, &u2, g, &u1)
+		case len(keys) == 1:
+			// One key: both combs in one loop share its doublings.
+			mulCombs(p, g, &u1, k.comb, &u2)
+		default:
+			if u1G == nil {
+				u1G = nistec.NewP384Point()
+				mulCombs(u1G, g, &u1, nil, nil)
 			}
-			g.add(p, &u1, i)
-			k.comb.add(p, &u2, i)
+			mulCombs(p, k.comb, &u2, nil, nil)
+			p.Add(p, u1G)
 		}
-	} else {
-		mulWindowed(p, k.q, &u2, g, &u1)
+		if xModNIs(p, r) {
+			return i
+		}
 	}
+	return -1
+}
+
+// mulCombs sets p = a·A + b·B, where A and B are the points of the combs ca and cb; cb
+// may be nil.
+func mulCombs(p *nistec.P384Point, ca *comb, a *[scalarSize]byte, cb *comb, b *[scalarSize]byte) {
+	for i := spacing - 1; i >= 0; i-- {
+		if i != spacing-1 {
+			p.Double(p)
+		}
+		ca.add(p, a, i)
+		if cb != nil {
+			cb.add(p, b, i)
+		}
+	}
+}
+
+// xModNIs reports whether p is not the point at infinity and x(p) mod n == r.
+func xModNIs(p *nistec.P384Point, r *big.Int) bool {
 	x, err := p.BytesX() // fails on the point at infinity
 	if err != nil {
 		return false

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha512"
 	"math/big"
+	"slices"
 	"testing"
 
 	"filippo.io/nistec"
@@ -89,6 +90,32 @@ func low384(x *big.Int) *big.Int {
 	return x.And(x, new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 384), big.NewInt(1)))
 }
 
+// sameAny checks VerifyAny on keys (with tables, without, and mixed) against ecdsa.Verify
+// with each key in turn, and returns the index.
+func sameAny(t *testing.T, keys []testKey, hash, sig []byte) int {
+	t.Helper()
+	want := -1
+	for i, k := range keys {
+		if len(sig) == SignatureSize && ecdsa.Verify(k.pub, hash, new(big.Int).SetBytes(sig[:scalarSize]), new(big.Int).SetBytes(sig[scalarSize:])) {
+			want = i
+			break
+		}
+	}
+	pre, plain, mixed := make([]*PublicKey, len(keys)), make([]*PublicKey, len(keys)), make([]*PublicKey, len(keys))
+	for i, k := range keys {
+		pre[i], plain[i], mixed[i] = k.precomp, k.plain, k.precomp
+		if i%2 == 1 {
+			mixed[i] = k.plain
+		}
+	}
+	for name, ks := range map[string][]*PublicKey{"with tables": pre, "without": plain, "mixed": mixed} {
+		if got := VerifyAny(ks, hash, sig); got != want {
+			t.Fatalf("VerifyAny %s = %d, crypto/ecdsa %d: hash %x sig %x", name, got, want, hash, sig)
+		}
+	}
+	return want
+}
+
 func bigs(vals ...int64) []*big.Int {
 	var out []*big.Int
 	for _, v := range vals {
@@ -157,6 +184,29 @@ func TestAgainstCryptoECDSA(t *testing.T) {
 	}
 	if want := keys * rounds * (2 + len(hashes)); accepted != want {
 		t.Fatalf("%d signatures accepted, want %d", accepted, want)
+	}
+}
+
+func TestVerifyAny(t *testing.T) {
+	a, b, c := generateKey(t), generateKey(t), generateKey(t)
+	hash := sha512.Sum384([]byte("any"))
+	if got := VerifyAny(nil, hash[:], make([]byte, SignatureSize)); got != -1 {
+		t.Fatalf("VerifyAny with no keys = %d", got)
+	}
+	for _, signer := range []testKey{a, b, c} {
+		r, s, err := ecdsa.Sign(rand.Reader, signer.priv, hash[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, keys := range [][]testKey{{a, b, c}, {c, b, a}, {b, b}, {signer}, {signer, signer}} {
+			want := sameAny(t, keys, hash[:], sig96(r, s))
+			if signed := slices.ContainsFunc(keys, func(k testKey) bool { return k.pub == signer.pub }); (want >= 0) != signed {
+				t.Fatalf("crypto/ecdsa says key %d", want)
+			}
+			sameAny(t, keys, hash[:], sig96(r, new(big.Int).Sub(n, s)))
+			sameAny(t, keys, hash[:], sig96(s, r))
+			sameAny(t, keys, hash[:], sig96(r, n))
+		}
 	}
 }
 
@@ -298,6 +348,7 @@ func FuzzVerify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, key uint8, hash, sig []byte) {
 		same(t, keys[int(key)%len(keys)], hash, sig)
+		sameAny(t, []testKey{keys[1-int(key)%2], keys[int(key)%2], keys[1-int(key)%2]}, hash, sig)
 	})
 }
 
