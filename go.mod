@@ -3,6 +3,7 @@ module github.com/playkey/playkey
 go 1.26.0
 
 require (
+	filippo.io/nistec v0.0.4 // P-384 group operations for the token verifier's precomputed keys
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.18
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0

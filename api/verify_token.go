@@ -112,7 +112,7 @@ func (s *Server) verifyPlaybackToken(ctx context.Context, c Caller, r *http.Requ
 	if err != nil {
 		return nil, err
 	}
-	claims, key, ref, err := playback.Token(v, tok, keys, arn.String(), now)
+	claims, key, ref, err := playback.Token(v, tok, keys, nil, arn.String(), now)
 	switch {
 	case err != nil:
 		return nil, err

@@ -113,6 +113,7 @@ type Gate struct {
 	sign     signer
 	verifier token.Verifier
 	keys     *ttlCache[playkey.Scope, keySet]
+	prepared preparedKeys
 	channels *ttlCache[playkey.ARN, channelResult]
 	revs     revocations
 	tokens   *tokenCache
@@ -320,7 +321,7 @@ func (g *Gate) fetchKeys(ctx context.Context, scope playkey.Scope) (keySet, erro
 		h.Write([]byte(a))
 		h.Write([]byte{0})
 	}
-	return keySet{keys: keys, gen: h.Sum64()}, nil
+	return keySet{keys: keys, gen: h.Sum64(), prepared: g.prepared.prepare(keys, g.now(), 10*g.cfg.StateRefresh)}, nil
 }
 
 func (g *Gate) fetchChannel(ctx context.Context, arn playkey.ARN) (channelResult, error) {

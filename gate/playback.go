@@ -144,7 +144,7 @@ func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *fai
 		if ok, wait := g.limit.reserve(addr, now); !ok {
 			return nil, limited(wait)
 		}
-		c, key, ref, err := playback.Token(&g.verifier, tok, ks.keys, channel, now)
+		c, key, ref, err := playback.Token(&g.verifier, tok, ks.keys, ks.prepared, channel, now)
 		if ref != nil {
 			if reachedSignature(token.Code(ref.Code)) {
 				g.m.verifications.Add(1)

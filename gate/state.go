@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/playkey/playkey/playback"
+	"github.com/playkey/playkey/token"
 )
 
 // State is what the gate reads from (and, for single use, writes to) playkey's store;
@@ -160,8 +161,9 @@ const stateTimeout = 5 * time.Second
 
 // keySet is the keys of one scope, with a generation that changes when they do.
 type keySet struct {
-	keys []Key
-	gen  uint64
+	keys     []Key
+	gen      uint64
+	prepared []*token.PublicKey // keys with verification tables; nil: verify without
 }
 
 // revocations mirrors the store's viewer-session revocations in memory.

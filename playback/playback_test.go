@@ -26,20 +26,33 @@ func TestToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := &token.Verifier{}
-	c, k, ref, err := playback.Token(v, tok, keys, channel.String(), now)
+	c, k, ref, err := playback.Token(v, tok, keys, nil, channel.String(), now)
 	if err != nil || ref != nil || k.ARN != "arn:two" || c.ChannelARN != channel.String() {
 		t.Fatalf("valid token: %v %+v %v %v", c, k, ref, err)
+	}
+	// With the keys' verification tables, the same verdicts.
+	prepared := make([]*token.PublicKey, len(keys))
+	for i, k := range keys {
+		if prepared[i], err = token.NewPublicKey(k.PublicKey); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, k, ref, err := playback.Token(v, tok, keys, prepared, channel.String(), now); err != nil || ref != nil || k.ARN != "arn:two" {
+		t.Fatalf("valid token, prepared keys: %+v %v %v", k, ref, err)
+	}
+	if _, _, ref, _ := playback.Token(v, tok, keys[:1], prepared[:1], channel.String(), now); ref == nil || ref.Code != string(token.UnknownKey) {
+		t.Errorf("token of another key, prepared keys: %+v", ref)
 	}
 	if ref := playback.Claims(v, c, channel.String(), now.Add(2*time.Minute)); ref == nil || ref.Code != string(token.Expired) {
 		t.Errorf("claims checked after exp: %+v", ref)
 	}
-	if _, _, ref, _ := playback.Token(v, tok, keys[:1], channel.String(), now); ref == nil || ref.Code != string(token.UnknownKey) {
+	if _, _, ref, _ := playback.Token(v, tok, keys[:1], nil, channel.String(), now); ref == nil || ref.Code != string(token.UnknownKey) {
 		t.Errorf("token of another key: %+v", ref)
 	}
-	if _, _, ref, _ := playback.Token(v, "", keys, channel.String(), now); ref == nil || ref.Code != playback.CodeMissingToken {
+	if _, _, ref, _ := playback.Token(v, "", keys, nil, channel.String(), now); ref == nil || ref.Code != playback.CodeMissingToken {
 		t.Errorf("no token: %+v", ref)
 	}
-	if _, _, _, err := playback.Token(v, tok, append(keys, keys...), channel.String(), now); err == nil {
+	if _, _, _, err := playback.Token(v, tok, append(keys, keys...), nil, channel.String(), now); err == nil {
 		t.Error("more keys than an account may hold: no error")
 	}
 }

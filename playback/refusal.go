@@ -47,16 +47,25 @@ func MissingToken() *Refusal {
 // Token verifies tok with v for playback of channel at now against keys, the playback keys
 // of the channel's account and region. It returns the claims and the key that signed them,
 // or a refusal; an error only when tok cannot be checked at all (more than token.MaxKeys
-// keys, or a key that is not P-384).
-func Token(v *token.Verifier, tok string, keys []Key, channel string, now time.Time) (*token.Claims, Key, *Refusal, error) {
+// keys, or a key that is not P-384). prepared, when not nil, holds keys' verification
+// tables in the same order (token.NewPublicKey): a caller that keeps keys for long, as the
+// gate does, prepares them once and verifies several times faster.
+func Token(v *token.Verifier, tok string, keys []Key, prepared []*token.PublicKey, channel string, now time.Time) (*token.Claims, Key, *Refusal, error) {
 	if tok == "" {
 		return nil, Key{}, MissingToken(), nil
 	}
-	pubs := make([]*ecdsa.PublicKey, len(keys))
-	for i, k := range keys {
-		pubs[i] = k.PublicKey
+	var c *token.Claims
+	var i int
+	var err error
+	if prepared != nil && len(prepared) == len(keys) {
+		c, i, err = v.VerifyKeys(tok, prepared, channel, now)
+	} else {
+		pubs := make([]*ecdsa.PublicKey, len(keys))
+		for i, k := range keys {
+			pubs[i] = k.PublicKey
+		}
+		c, i, err = v.Verify(tok, pubs, channel, now)
 	}
-	c, i, err := v.Verify(tok, pubs, channel, now)
 	var rej *token.Rejection
 	if errors.As(err, &rej) {
 		return nil, Key{}, rejected(rej), nil

@@ -7,8 +7,10 @@
 // signature over SHA-384 in the 96-byte r||s form. There is no key ID: every playback key
 // of the channel's account and region is a candidate.
 //
-// Sign makes a token. Verifier.Verify checks one: it is written on crypto/ecdsa rather
-// than a general JOSE library, and accepts only what IVS tokens need:
+// Sign makes a token. Verifier.Verify checks one: it is written on the P-384 group of
+// filippo.io/nistec (the code inside crypto/ecdsa) rather than a general JOSE library,
+// accepts and rejects signatures exactly as crypto/ecdsa does, and accepts only what IVS
+// tokens need:
 //
 //   - compact serialization, at most MaxTokenLength bytes, three parts of strict unpadded
 //     base64url (no padding, no line breaks, no stray trailing bits);
@@ -64,6 +66,13 @@
 // Claims.SingleUseUUID, never under the token text: an ECDSA signature (r, s) has a twin
 // (r, n-s) that verifies too, and JOSE libraries accept both, so a viewer can respell a
 // token without the key.
+//
+// # Keys kept for a long time
+//
+// A playback key verifies every viewer's token for as long as it exists. NewPublicKey
+// precomputes tables of multiples of the key (about 128 KiB, the work of about ten
+// verifications), and Verifier.VerifyKeys, which checks exactly what Verify checks, then
+// costs about a sixth of an ecdsa.VerifyASN1 per key tried.
 //
 // To show a token without a key, Parse decodes it and Verifier.Diagnose lists everything
 // that would reject it except the signature.

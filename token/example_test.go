@@ -47,6 +47,30 @@ func Example() {
 	// expired
 }
 
+func ExampleVerifier_VerifyKeys() {
+	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	const channel = "arn:aws:ivs:us-west-2:123456789012:channel/AbCdEfGhIjKl"
+	now := time.Now()
+	tok, err := token.Sign(token.Claims{ChannelARN: channel, Exp: now.Add(time.Minute).Unix()}, key)
+	if err != nil {
+		panic(err)
+	}
+
+	// Once per key, kept beside it for as long as the key is in use.
+	pub, err := token.NewPublicKey(&key.PublicKey)
+	if err != nil {
+		panic(err)
+	}
+	v := &token.Verifier{}
+	_, keyIndex, err := v.VerifyKeys(tok, []*token.PublicKey{pub}, channel, now)
+	fmt.Println(keyIndex, err)
+	// Output:
+	// 0 <nil>
+}
+
 func ExampleVerifier_Diagnose() {
 	// A token signed with pyca/cryptography's DER output instead of r||s, for another
 	// channel, with a viewer ID that is too long and an expiry in 2100.

@@ -168,14 +168,16 @@ func acceptedByGoJose(t *testing.T, tok string, key *ecdsa.PublicKey) {
 	}
 }
 
-// FuzzVerify mutates whole tokens: whatever Verify accepts, go-jose must accept too.
+// FuzzVerify mutates whole tokens: Verify and VerifyKeys agree, and whatever they accept,
+// go-jose must accept too.
 func FuzzVerify(f *testing.F) {
 	vs := seedTokens(f)
 	keys := vs.publicKeys(f, []string{"a", "b"})
+	pre := prepare(f, keys)
 	const channel = "arn:aws:ivs:us-west-2:123456789012:channel/AbCdEfGhIjKl"
 	now := time.Unix(vs.Now, 0)
 	f.Fuzz(func(t *testing.T, tok string) {
-		claims, idx, err := (&token.Verifier{Leeway: time.Minute}).Verify(tok, keys, channel, now)
+		claims, idx, err := verifyBoth(t, &token.Verifier{Leeway: time.Minute}, tok, keys, pre, channel, now)
 		if err != nil {
 			rejection(t, err)
 			return
@@ -207,6 +209,7 @@ func FuzzSignedJWS(f *testing.F) {
 	}
 	key := privateKey(f, vs.Keys["a"].PrivatePEM)
 	keys := []*ecdsa.PublicKey{&key.PublicKey}
+	pre := prepare(f, keys)
 	const channel = "arn:aws:ivs:us-west-2:123456789012:channel/AbCdEfGhIjKl"
 	now := time.Unix(vs.Now, 0)
 	enc := base64.RawURLEncoding
@@ -236,7 +239,7 @@ func FuzzSignedJWS(f *testing.F) {
 			s.FillBytes(sig[48:])
 		}
 		tok := in + "." + enc.EncodeToString(sig)
-		claims, idx, err := (&token.Verifier{}).Verify(tok, keys, channel, now)
+		claims, idx, err := verifyBoth(t, &token.Verifier{}, tok, keys, pre, channel, now)
 		if err != nil {
 			rejection(t, err)
 			return

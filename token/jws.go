@@ -300,28 +300,3 @@ func derBody(b []byte) ([]byte, bool) {
 	}
 	return b, true
 }
-
-// appendDER appends r||s as the DER SEQUENCE that ecdsa.VerifyASN1 reads.
-func appendDER(dst, sig []byte) []byte {
-	r, s := trimZeros(sig[:48]), trimZeros(sig[48:])
-	dst = append(dst, 0x30, byte(derIntLen(r)+derIntLen(s)))
-	return appendDERInt(appendDERInt(dst, r), s)
-}
-
-func trimZeros(b []byte) []byte {
-	for len(b) > 1 && b[0] == 0 {
-		b = b[1:]
-	}
-	return b
-}
-
-// derIntLen is the encoded size of a DER INTEGER holding the magnitude b.
-func derIntLen(b []byte) int { return 2 + len(b) + int(b[0]>>7) }
-
-func appendDERInt(dst, b []byte) []byte {
-	dst = append(dst, 0x02, byte(len(b)+int(b[0]>>7)))
-	if b[0]&0x80 != 0 {
-		dst = append(dst, 0)
-	}
-	return append(dst, b...)
-}

@@ -5,6 +5,8 @@ import (
 	"crypto/elliptic"
 	"crypto/sha512"
 	"time"
+
+	"github.com/playkey/playkey/token/internal/ecdsap384"
 )
 
 // MaxKeys is the most candidate keys Verify takes: IVS allows 3 playback key pairs per
@@ -37,25 +39,93 @@ type Verifier struct {
 // the token text, which ECDSA malleability lets a viewer respell), a revoked viewer
 // session, or an origin that Claims.OriginAllowed refuses.
 func (v *Verifier) Verify(tok string, keys []*ecdsa.PublicKey, channelARN string, now time.Time) (*Claims, int, error) {
-	if channelARN == "" {
-		return nil, -1, errorf("Verify needs the ARN of the channel being played")
-	}
 	if err := checkKeys(keys); err != nil {
 		return nil, -1, err
+	}
+	return v.verify(tok, len(keys), channelARN, now, func(hash, sig []byte) int {
+		for i, k := range keys {
+			// Without a table: about a third cheaper than ecdsa.VerifyASN1, and as strict.
+			if point, err := k.Bytes(); err == nil {
+				if pk, err := ecdsap384.NewPublicKey(point); err == nil && ecdsap384.Verify(pk, hash, sig) {
+					return i
+				}
+			}
+		}
+		return -1
+	})
+}
+
+// PublicKey is a P-384 playback public key with the tables that make each signature check
+// cost about a sixth of an ecdsa.VerifyASN1. It is immutable and safe for concurrent use.
+type PublicKey struct {
+	pub *ecdsa.PublicKey
+	k   *ecdsap384.PublicKey
+}
+
+// NewPublicKey precomputes pub for VerifyKeys. It costs about as much as ten signature
+// checks and holds about 128 KiB, so keep the result for as long as the key is in use. It
+// fails when pub is nil, not on P-384, or not a valid point.
+func NewPublicKey(pub *ecdsa.PublicKey) (*PublicKey, error) {
+	if pub == nil || pub.Curve != elliptic.P384() {
+		return nil, errorf("a playback key must be an ECDSA P-384 key")
+	}
+	point, err := pub.Bytes()
+	if err != nil {
+		return nil, errorf("invalid P-384 public key: %v", err)
+	}
+	k, err := ecdsap384.NewPrecomputedPublicKey(point)
+	if err != nil {
+		return nil, errorf("invalid P-384 public key: %v", err)
+	}
+	return &PublicKey{pub: pub, k: k}, nil
+}
+
+// ECDSA returns the key as given to NewPublicKey.
+func (k *PublicKey) ECDSA() *ecdsa.PublicKey { return k.pub }
+
+// VerifyKeys is Verify with keys precomputed by NewPublicKey: the same checks, the same
+// results, at a fraction of the cost of the signature check. A nil key is an error.
+func (v *Verifier) VerifyKeys(tok string, keys []*PublicKey, channelARN string, now time.Time) (*Claims, int, error) {
+	if len(keys) > MaxKeys {
+		return nil, -1, tooManyKeys(len(keys))
+	}
+	for i, k := range keys {
+		if k == nil || k.k == nil {
+			return nil, -1, errorf("key %d is nil", i)
+		}
+	}
+	return v.verify(tok, len(keys), channelARN, now, func(hash, sig []byte) int {
+		var ks [MaxKeys]*ecdsap384.PublicKey
+		for i, k := range keys {
+			ks[i] = k.k
+		}
+		return ecdsap384.VerifyAny(ks[:len(keys)], hash, sig)
+	})
+}
+
+// verify is Verify given n valid keys and match, which returns the index of the key whose
+// signature sig of hash is, or -1.
+func (v *Verifier) verify(tok string, n int, channelARN string, now time.Time, match func(hash, sig []byte) int) (*Claims, int, error) {
+	if channelARN == "" {
+		return nil, -1, errorf("Verify needs the ARN of the channel being played")
 	}
 	t, rejs := parse(tok, false)
 	if len(rejs) > 0 {
 		return nil, -1, rejs[0]
 	}
-	i := verifySignature(t, keys)
+	i := -1
+	if n > 0 {
+		hash := sha512.Sum384(t.signingInput)
+		i = match(hash[:], t.Signature)
+	}
 	if i < 0 {
-		if len(keys) == 0 {
+		if n == 0 {
 			return nil, -1, reject(UnknownKey, "this account has no playback keys in this region, so no token can verify")
 		}
-		if len(keys) == 1 {
+		if n == 1 {
 			return nil, -1, reject(UnknownKey, "signature does not match this account's playback key: the token was signed with another key, or changed after signing")
 		}
-		return nil, -1, reject(UnknownKey, "signature matches none of this account's %d playback keys: the token was signed with another key, or changed after signing", len(keys))
+		return nil, -1, reject(UnknownKey, "signature matches none of this account's %d playback keys: the token was signed with another key, or changed after signing", n)
 	}
 	if rejs := checkClaims(&t.Claims, channelARN, now, v.Leeway, true, false); len(rejs) > 0 {
 		return nil, -1, rejs[0]
@@ -63,9 +133,13 @@ func (v *Verifier) Verify(tok string, keys []*ecdsa.PublicKey, channelARN string
 	return &t.Claims, i, nil
 }
 
+func tooManyKeys(n int) error {
+	return errorf("%d keys given; an account has at most %d playback keys per region", n, MaxKeys)
+}
+
 func checkKeys(keys []*ecdsa.PublicKey) error {
 	if len(keys) > MaxKeys {
-		return errorf("%d keys given; an account has at most %d playback keys per region", len(keys), MaxKeys)
+		return tooManyKeys(len(keys))
 	}
 	for i, k := range keys {
 		if k == nil {
@@ -76,22 +150,6 @@ func checkKeys(keys []*ecdsa.PublicKey) error {
 		}
 	}
 	return nil
-}
-
-// verifySignature returns the index of the first key that verifies t's signature, or -1.
-func verifySignature(t *Token, keys []*ecdsa.PublicKey) int {
-	if len(keys) == 0 {
-		return -1
-	}
-	hash := sha512.Sum384(t.signingInput)
-	var buf [2 + 2*(2+49)]byte
-	der := appendDER(buf[:0], t.Signature)
-	for i, k := range keys {
-		if ecdsa.VerifyASN1(k, hash[:], der) {
-			return i
-		}
-	}
-	return -1
 }
 
 // CheckClaims applies every claim rule to c and returns each rule it breaks, in a fixed
