@@ -30,6 +30,8 @@ type gateFlags struct {
 	leeway         time.Duration
 	sessionTTL     time.Duration
 	staleAfter     time.Duration
+	// live finds channels live on playkey's ingest (liveorigin.go); nil when none can be.
+	live *liveOrigins
 }
 
 func (f *gateFlags) register(fs *flag.FlagSet) {
@@ -42,9 +44,9 @@ func (f *gateFlags) register(fs *flag.FlagSet) {
 }
 
 // listen opens the gate's listener on addr, or returns nil when the gate is not wanted
-// (no --origin).
+// (no --origin, and no live channels to serve).
 func (f *gateFlags) listen(addr string) (net.Listener, error) {
-	if f.origin == "" {
+	if f.origin == "" && f.live == nil {
 		return nil, nil
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -77,9 +79,11 @@ func (f *gateFlags) start(ctx context.Context, io *stdio, logger *slog.Logger, s
 		close(run.ended)
 		return run, nil
 	}
+	origin, transport := f.originSettings()
 	g, err := gate.New(ctx, gate.Config{
 		State:                storeState{store},
-		Origin:               f.origin,
+		Origin:               origin,
+		Transport:            transport,
 		Logger:               logger,
 		Leeway:               f.leeway,
 		SessionLifetime:      f.sessionTTL,
@@ -157,9 +161,6 @@ func runGate(ctx context.Context, io *stdio, args []string) error {
 	if len(rest) > 0 {
 		return usageErrorf("gate takes no arguments, got %q", rest)
 	}
-	if gf.origin == "" {
-		return usageErrorf("gate needs --origin TEMPLATE")
-	}
 	logger, err := newLogger(io, cfg.logFormat, cfg.logLevel)
 	if err != nil {
 		return err
@@ -174,6 +175,12 @@ func runGate(ctx context.Context, io *stdio, args []string) error {
 		return err
 	}
 	defer store.Close()
+	if lo, ok := store.(playkey.LiveOrigins); ok {
+		gf.live = &liveOrigins{store: lo}
+	}
+	if gf.origin == "" && gf.live == nil {
+		return usageErrorf("gate needs --origin TEMPLATE")
+	}
 	ln, err := gf.listen(cfg.playbackAddr)
 	if err != nil {
 		return err

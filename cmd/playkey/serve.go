@@ -58,6 +58,8 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	fs.StringVar(&cfg.playbackURL, "playback-url", "", "public base `URL` of the playback gate for channels' playbackUrl, e.g. https://play.example.com (default: from --playback-addr)")
 	var gf gateFlags
 	gf.register(fs)
+	var inf ingestFlags
+	inf.register(fs, "127.0.0.1:1935")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -68,6 +70,10 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	logger, err := newLogger(io, cfg.logFormat, cfg.logLevel)
 	if err != nil {
 		return err
+	}
+	if inf.on() {
+		// The gate runs to serve the channels this ingest makes live (ingest.go).
+		gf.live = &liveOrigins{}
 	}
 	gateLn, err := gf.listen(cfg.playbackAddr)
 	if err != nil {
@@ -90,6 +96,15 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 		return err
 	}
 	defer store.Close()
+	ingestRun, err := inf.start(io, logger, store)
+	if err != nil {
+		return err
+	}
+	defer ingestRun.stop()
+	if gf.live != nil {
+		gf.live.local = ingestRun.srv
+		gf.live.store, _ = store.(playkey.LiveOrigins)
+	}
 
 	// Listen before creating credentials: a taken port must not leave credentials behind
 	// that were never printed.
