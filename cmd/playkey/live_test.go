@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ivs"
+
+	"github.com/playkey/playkey/ingest"
+	"github.com/playkey/playkey/token"
+)
+
+// These tests make channels live as a broadcaster does: ffmpeg publishes with the stream
+// key CreateChannel returned (through the AWS SDK), and the stream is fetched through the
+// gate at the channel's playbackUrl.
+
+var ingestLine = regexp.MustCompile(`playkey ingest: (rtmp://\S+)/app/`)
+
+// liveServer is `playkey serve` with its gate and RTMP ingest on free ports.
+type liveServer struct {
+	*server
+	gate, rtmp string
+	ivs        *ivs.Client
+}
+
+func startLiveServer(t *testing.T, extra ...string) *liveServer {
+	t.Helper()
+	needTool(t, "ffmpeg")
+	s := startServer(t, t.TempDir(), extra...)
+	g := gateLine.FindStringSubmatch(s.stdout.String())
+	r := ingestLine.FindStringSubmatch(s.stdout.String())
+	if g == nil || r == nil {
+		t.Fatalf("serve did not say where the gate and ingest listen:\n%s", s.stdout)
+	}
+	return &liveServer{server: s, gate: g[1], rtmp: r[1], ivs: sdkClient(s)}
+}
+
+// publisher is an ffmpeg process streaming a synthetic 360p30 picture and a tone.
+type publisher struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan struct{} // closed when ffmpeg has exited
+	exited time.Time
+	err    error
+}
+
+// publish starts ffmpeg streaming to url for up to seconds, with one-second GOPs.
+func publish(t *testing.T, url string, seconds int, codecArgs ...string) *publisher {
+	t.Helper()
+	if len(codecArgs) == 0 {
+		codecArgs = []string{"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
+			"-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-b:v", "600k", "-c:a", "aac", "-b:a", "64k"}
+	}
+	args := []string{"-hide_banner", "-loglevel", "error", "-nostdin", "-re",
+		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+		"-t", strconv.Itoa(seconds)}
+	args = append(args, codecArgs...)
+	format := "flv"
+	if strings.HasPrefix(url, "srt://") {
+		format = "mpegts"
+	}
+	args = append(args, "-f", format, url)
+	p := &publisher{cmd: exec.Command("ffmpeg", args...), stderr: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		p.exited = time.Now()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// wait waits up to d for ffmpeg to exit and reports whether it did.
+func (p *publisher) wait(d time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// waitStatus polls url until it answers want, failing after 30 s.
+func waitStatus(t *testing.T, url string, want int) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body, _ := httpGet(t, url)
+		if code == want {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %d %s; want %d within 30s", url, code, body, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// variant fetches the first media playlist a multivariant playlist names, through the gate.
+func variant(t *testing.T, gate, multivariant string) string {
+	t.Helper()
+	uri := firstURI(t, multivariant, "/api/video/v1/s/")
+	code, body, _ := httpGet(t, gate+uri)
+	if code != 200 {
+		t.Fatalf("GET %s: %d %s", uri, code, body)
+	}
+	return body
+}
+
+// waitLog waits for the server's log to contain s.
+func (l *liveServer) waitLog(t *testing.T, s string) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(l.stderr.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log never said %q:\n%s", s, l.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return l.stderr.String()
+}
+
+// TestGoLive is the IVS path on one `playkey serve`: CreateChannel, ffmpeg publishes RTMP
+// with the stream key, the playback URL answers 404 before and 200 during the stream,
+// LOW latency gives LL-HLS parts through the gate; a second publisher and an unknown key
+// are refused; DeleteStreamKey ends the publish within a second and the key no longer
+// works.
+func TestGoLive(t *testing.T) {
+	ctx := context.Background()
+	l := startLiveServer(t)
+	out, err := l.ivs.CreateChannel(ctx, &ivs.CreateChannelInput{Name: aws.String("golive")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Channel.LatencyMode != "LOW" {
+		t.Fatalf("latencyMode %s, want LOW by default", out.Channel.LatencyMode)
+	}
+	playback, key := *out.Channel.PlaybackUrl, *out.StreamKey.Value
+	if code, body, _ := httpGet(t, playback); code != 404 {
+		t.Fatalf("offline channel: %d %s, want 404", code, body)
+	}
+
+	p := publish(t, l.rtmp+"/app/"+key, 60)
+	mv := waitStatus(t, playback, 200)
+	media := variant(t, l.gate, mv)
+	for _, want := range []string{"#EXT-X-PART:", "#EXT-X-PRELOAD-HINT:", "CAN-BLOCK-RELOAD=YES", "#EXT-X-PART-INF:"} {
+		if !strings.Contains(media, want) {
+			t.Errorf("LOW latency media playlist through the gate has no %s:\n%s", want, media)
+		}
+	}
+	// A part, fetched through the gate's session URL, is fMP4 media.
+	part := regexp.MustCompile(`#EXT-X-PART:[^\n]*URI="([^"]+)"`).FindStringSubmatch(media)
+	if part == nil {
+		t.Fatalf("no part URI in\n%s", media)
+	}
+	if code, body, h := httpGet(t, l.gate+part[1]); code != 200 || len(body) == 0 || !strings.Contains(body[:min(len(body), 64)], "moof") {
+		t.Errorf("part: %d, %d bytes, %s", code, len(body), h.Get("Content-Type"))
+	}
+
+	// IVS allows one stream per channel.
+	second := publish(t, l.rtmp+"/app/"+key, 30)
+	if !second.wait(15 * time.Second) {
+		t.Fatal("a second publisher on a live channel was not refused")
+	}
+	l.waitLog(t, ingest.ErrAlreadyLive.Error())
+	if code, _, _ := httpGet(t, playback); code != 200 {
+		t.Errorf("the refused second publisher broke the first: playback %d", code)
+	}
+
+	// An unknown key of the right form is refused, and neither it nor the real one is logged.
+	wrong := "sk_us-west-2_AAAAAAAAAAAA_" + strings.Repeat("x", 30)
+	bad := publish(t, l.rtmp+"/app/"+wrong, 30)
+	if !bad.wait(15 * time.Second) || bad.err == nil {
+		t.Fatalf("a publish with an unknown key was not refused (err %v)", bad.err)
+	}
+	l.waitLog(t, "no such stream key")
+	if log := l.stderr.String(); strings.Contains(log, wrong) || strings.Contains(log, key) {
+		t.Error("a stream key reached the log")
+	}
+	if !strings.Contains(l.stderr.String(), ingest.KeyHash(wrong)) {
+		t.Error("the refusal does not name the key's hash")
+	}
+
+	// DeleteStreamKey ends the publish within a second.
+	start := time.Now()
+	if _, err := l.ivs.DeleteStreamKey(ctx, &ivs.DeleteStreamKeyInput{Arn: out.StreamKey.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	if !p.wait(5 * time.Second) {
+		t.Fatal("ffmpeg still publishes 5 s after DeleteStreamKey")
+	}
+	took := p.exited.Sub(start)
+	t.Logf("DeleteStreamKey to the end of ffmpeg's publish: %v", took)
+	if took > time.Second {
+		t.Errorf("DeleteStreamKey ended the publish after %v, want within 1s", took)
+	}
+	waitStatus(t, playback, 404)
+	again := publish(t, l.rtmp+"/app/"+key, 30)
+	if !again.wait(15*time.Second) || again.err == nil {
+		t.Fatal("a reconnect with the deleted key was not refused")
+	}
+	if code, _, _ := httpGet(t, playback); code != 404 {
+		t.Errorf("after the deleted key's reconnect: playback %d, want 404", code)
+	}
+}
+
+// TestGoLivePrivateNormal: a private NORMAL-latency channel is 404 offline even with a
+// valid token, refuses a viewer without one while live, and serves regular HLS (MPEG-TS
+// segments, no parts) with one.
+func TestGoLivePrivateNormal(t *testing.T) {
+	ctx := context.Background()
+	l := startLiveServer(t)
+	priv, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if _, err := l.ivs.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{PublicKeyMaterial: aws.String(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := l.ivs.CreateChannel(ctx, &ivs.CreateChannelInput{Authorized: true, LatencyMode: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := token.Sign(token.Claims{ChannelARN: *out.Channel.Arn, Exp: time.Now().Add(10 * time.Minute).Unix()}, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	playback := *out.Channel.PlaybackUrl
+	withToken := playback + "?token=" + tok
+	if code, body, _ := httpGet(t, withToken); code != 404 {
+		t.Fatalf("offline private channel with a token: %d %s, want 404", code, body)
+	}
+	publish(t, l.rtmp+"/app/"+*out.StreamKey.Value, 60)
+	mv := waitStatus(t, withToken, 200)
+	if code, _, _ := httpGet(t, playback); code != 403 {
+		t.Errorf("live private channel without a token: %d, want 403", code)
+	}
+	media := variant(t, l.gate, mv)
+	if strings.Contains(media, "#EXT-X-PART") {
+		t.Errorf("NORMAL latency has parts:\n%s", media)
+	}
+	if !strings.Contains(media, ".ts") || !strings.Contains(media, "#EXT-X-TARGETDURATION:") {
+		t.Errorf("NORMAL latency on the TS container is not MPEG-TS HLS:\n%s", media)
+	}
+}
