@@ -115,12 +115,14 @@ type Server struct {
 	log   *slog.Logger
 	slots chan struct{} // one per connection being set up or streaming
 
-	mu     sync.Mutex
-	live   map[playkey.ARN]*liveStream
-	lns    map[net.Listener]struct{}
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu    sync.Mutex
+	live  map[playkey.ARN]*liveStream
+	lns   map[net.Listener]struct{}
+	conns map[net.Conn]struct{}
+	// closers close listeners other than net.Listeners (SRT's).
+	closers []func()
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // New returns a Server with cfg.
@@ -203,6 +205,9 @@ func (s *Server) Close() error {
 	}
 	for c := range s.conns {
 		c.Close()
+	}
+	for _, c := range s.closers {
+		c()
 	}
 	lives := make([]*liveStream, 0, len(s.live))
 	for _, ls := range s.live {

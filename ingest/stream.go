@@ -18,9 +18,9 @@ import (
 type liveStream struct {
 	s      *Server
 	stream *Stream
-	conn   net.Conn
 
 	mu      sync.Mutex
+	conn    net.Conn  // nil until an SRT request is accepted
 	pack    *packager // nil until the tracks are known
 	started bool      // Authority.Started was called
 
@@ -53,10 +53,28 @@ func (s *Server) claim(ch Channel, proto string, conn net.Conn) (*liveStream, er
 // which ends the read loop, and release follows.
 func (ls *liveStream) end(reason error) {
 	ls.endOnce.Do(func() {
+		ls.mu.Lock()
 		ls.reason = reason
+		c := ls.conn
+		ls.mu.Unlock()
 		close(ls.ended)
-		ls.conn.Close()
+		if c != nil {
+			c.Close()
+		}
 	})
+}
+
+// setConn sets the publisher's connection once accepted; if the stream has ended
+// meanwhile, it is closed at once.
+func (ls *liveStream) setConn(c net.Conn) {
+	ls.mu.Lock()
+	ls.conn = c
+	ls.mu.Unlock()
+	select {
+	case <-ls.ended:
+		c.Close()
+	default:
+	}
 }
 
 // packager returns the stream's packager, or nil before its tracks are known.
@@ -121,7 +139,9 @@ func (s *Server) release(ls *liveStream, err error) {
 	if !started {
 		return
 	}
+	ls.mu.Lock()
 	reason := ls.reason
+	ls.mu.Unlock()
 	if reason == nil {
 		reason = errors.New("the publisher disconnected")
 	}

@@ -188,7 +188,7 @@ func TestGoLive(t *testing.T) {
 	// An unknown key of the right form is refused, and neither it nor the real one is logged.
 	wrong := "sk_us-west-2_AAAAAAAAAAAA_" + strings.Repeat("x", 30)
 	bad := publish(t, l.rtmp+"/app/"+wrong, 30)
-	if !bad.wait(15 * time.Second) || bad.err == nil {
+	if !bad.wait(15*time.Second) || bad.err == nil {
 		t.Fatalf("a publish with an unknown key was not refused (err %v)", bad.err)
 	}
 	l.waitLog(t, "no such stream key")
@@ -257,5 +257,95 @@ func TestGoLivePrivateNormal(t *testing.T) {
 	}
 	if !strings.Contains(media, ".ts") || !strings.Contains(media, "#EXT-X-TARGETDURATION:") {
 		t.Errorf("NORMAL latency on the TS container is not MPEG-TS HLS:\n%s", media)
+	}
+}
+
+var srtLine = regexp.MustCompile(`playkey ingest: srt://(\S+)\?`)
+
+// TestGoLiveSRT publishes over SRT as IVS documents it (streamid = the stream key,
+// passphrase = the channel's SRT passphrase) and plays through the gate; a wrong
+// passphrase and H.265 input are refused, with the reason in the log.
+func TestGoLiveSRT(t *testing.T) {
+	ctx := context.Background()
+	l := startLiveServer(t, "--ingest-srt-addr", "127.0.0.1:0")
+	m := srtLine.FindStringSubmatch(l.stdout.String())
+	if m == nil {
+		t.Fatalf("serve did not say where SRT listens:\n%s", l.stdout)
+	}
+	out, err := l.ivs.CreateChannel(ctx, &ivs.CreateChannelInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srtURL := func(passphrase string) string {
+		return "srt://" + m[1] + "?streamid=" + *out.StreamKey.Value + "&passphrase=" + passphrase + "&pkt_size=1316"
+	}
+	playback := *out.Channel.PlaybackUrl
+
+	wrong := publish(t, srtURL(strings.Repeat("a", 40)), 30)
+	if !wrong.wait(15*time.Second) || wrong.err == nil {
+		t.Fatal("an SRT publish with the wrong passphrase was not refused")
+	}
+	l.waitLog(t, "wrong passphrase")
+
+	hevc := publish(t, srtURL(*out.Channel.Srt.Passphrase), 30, "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=none", "-c:a", "aac")
+	l.waitLog(t, "H.265/HEVC video; IVS takes H.264 video and AAC audio")
+	if !hevc.wait(15 * time.Second) {
+		t.Error("ffmpeg still streams H.265 after the refusal")
+	}
+	if code, _, _ := httpGet(t, playback); code != 404 {
+		t.Errorf("refused H.265 input: playback %d, want 404", code)
+	}
+
+	publish(t, srtURL(*out.Channel.Srt.Passphrase), 60)
+	mv := waitStatus(t, playback, 200)
+	if media := variant(t, l.gate, mv); !strings.Contains(media, "#EXT-X-PART:") {
+		t.Errorf("SRT on a LOW channel: no parts in\n%s", media)
+	}
+	l.waitLog(t, "protocol=srt")
+}
+
+// TestGoLiveRTMPS publishes over RTMPS with --tls-cert/--tls-key, and an RTMP stream in
+// a codec other than H.264 is refused with the reason in the log.
+func TestGoLiveRTMPS(t *testing.T) {
+	needTool(t, "openssl")
+	dir := t.TempDir()
+	cert, key := dir+"/cert.pem", dir+"/key.pem"
+	mustRun(t, nil, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+		"-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+	l := startLiveServer(t, "--ingest-rtmps-addr", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key)
+	m := regexp.MustCompile(`playkey ingest: (rtmps://\S+)/app/`).FindStringSubmatch(l.stdout.String())
+	if m == nil {
+		t.Fatalf("serve did not say where RTMPS listens:\n%s", l.stdout)
+	}
+	ctx := context.Background()
+	out, err := l.ivs.CreateChannel(ctx, &ivs.CreateChannelInput{LatencyMode: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	playback := *out.Channel.PlaybackUrl
+
+	// Sorenson H.263 and MP3, which FLV carries and IVS does not take.
+	old := publish(t, l.rtmp+"/app/"+*out.StreamKey.Value, 30, "-c:v", "flv1", "-c:a", "libmp3lame")
+	if !old.wait(15*time.Second) || old.err == nil {
+		t.Fatal("an FLV1/MP3 stream was not refused")
+	}
+	log := l.waitLog(t, "publish refused")
+	if !strings.Contains(log, "reason=") || strings.Contains(log, *out.StreamKey.Value) {
+		t.Errorf("the refusal says no reason, or names the key:\n%s", log)
+	}
+	if code, _, _ := httpGet(t, playback); code != 404 {
+		t.Errorf("refused input: playback %d, want 404", code)
+	}
+
+	p := publish(t, m[1]+"/app/"+*out.StreamKey.Value, 60)
+	waitStatus(t, playback, 200)
+	l.waitLog(t, "protocol=rtmps")
+	// StopStream's hook: the ingest server's Stop ends the publish; here through
+	// DeleteStreamKey, the same path, as StopStream arrives with the streams API.
+	if _, err := l.ivs.DeleteStreamKey(ctx, &ivs.DeleteStreamKeyInput{Arn: out.StreamKey.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	if !p.wait(5 * time.Second) {
+		t.Fatal("RTMPS publish not ended after DeleteStreamKey")
 	}
 }
