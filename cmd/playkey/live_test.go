@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -348,4 +349,71 @@ func TestGoLiveRTMPS(t *testing.T) {
 	if !p.wait(5 * time.Second) {
 		t.Fatal("RTMPS publish not ended after DeleteStreamKey")
 	}
+}
+
+// startIngestProcess runs `playkey ingest` and returns its RTMP base URL.
+func startIngestProcess(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(playkeyBin, append([]string{"ingest", "--ingest-addr", "127.0.0.1:0"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := ingestLine.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+		close(found)
+	}()
+	select {
+	case u, ok := <-found:
+		if !ok {
+			t.Fatalf("playkey ingest exited:\n%s", stderr.String())
+		}
+		return u
+	case <-time.After(30 * time.Second):
+		t.Fatalf("playkey ingest not ready:\n%s", stderr.String())
+	}
+	return ""
+}
+
+// TestGoLiveSeparateNodes: the API, ingest and the gate as three processes on one store.
+// The gate has no --origin: it finds the live channel where the ingest node recorded it.
+func TestGoLiveSeparateNodes(t *testing.T) {
+	needTool(t, "ffmpeg")
+	ctx := context.Background()
+	data := t.TempDir()
+	s := startServer(t, data, "--ingest-addr", "", "--playback-addr", "127.0.0.1:8081") // no gate runs
+	if strings.Contains(s.stdout.String(), "playkey ingest:") {
+		t.Fatalf("serve --ingest-addr '' still runs ingest:\n%s", s.stdout)
+	}
+	c := sdkClient(s)
+	rtmp := startIngestProcess(t, "--data", data)
+	gateURL := startGateProcess(t, "--data", data)
+	out, err := c.CreateChannel(ctx, &ivs.CreateChannelInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The playback URL names serve's gate address; the same path on the separate gate.
+	path := (*out.Channel.PlaybackUrl)[strings.Index(*out.Channel.PlaybackUrl, "/api/video/v1/"):]
+	if code, _, _ := httpGet(t, gateURL+path); code != 404 {
+		t.Fatalf("offline channel through the separate gate: %d, want 404", code)
+	}
+	p := publish(t, rtmp+"/app/"+*out.StreamKey.Value, 60)
+	mv := waitStatus(t, gateURL+path, 200)
+	if media := variant(t, gateURL, mv); !strings.Contains(media, "#EXT-X-PART:") {
+		t.Errorf("no parts through the separate gate:\n%s", media)
+	}
+	p.cmd.Process.Kill()
+	waitStatus(t, gateURL+path, 404)
 }

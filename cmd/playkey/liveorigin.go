@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/playkey/playkey"
@@ -63,7 +65,8 @@ func (t *liveOrigins) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if origin == "" {
+	live := origin != ""
+	if !live {
 		if t.fallback == "" {
 			return notFound(req), nil
 		}
@@ -80,7 +83,13 @@ func (t *liveOrigins) RoundTrip(req *http.Request) (*http.Response, error) {
 	u.RawQuery = req.URL.RawQuery
 	out := req.Clone(req.Context())
 	out.URL, out.Host = u, u.Host
-	return t.next.RoundTrip(out)
+	resp, err := t.next.RoundTrip(out)
+	if live && errors.Is(err, syscall.ECONNREFUSED) {
+		// The ingest node that recorded the stream is gone (its record outlives a crash):
+		// nothing serves the channel, which players must read as "not live".
+		return notFound(req), nil
+	}
+	return resp, err
 }
 
 // lookup returns the URL of the channel's multivariant playlist on the ingest node that
