@@ -32,6 +32,7 @@ var benchCommand = &command{
 	run: func(ctx context.Context, io *stdio, args []string) error {
 		return subcommands(ctx, io, "bench", args, []*command{
 			{name: "gate", summary: "many concurrent viewers against an in-process origin and gate", run: runBenchGate},
+			{name: "ingest", summary: "many live channels: CPU, memory and frame-to-part delay of ingest and the gate", run: runBenchIngest},
 		})
 	},
 }
