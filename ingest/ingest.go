@@ -47,9 +47,12 @@ type Stream struct {
 
 // VideoConfig is what the input's video track declared.
 type VideoConfig struct {
-	Codec  string // "avc1" (H.264)
-	Width  int
-	Height int
+	Codec     string // "avc1" (H.264)
+	Profile   string // e.g. "Main", from the sequence parameter set
+	Level     string // e.g. "3.1"
+	Width     int
+	Height    int
+	FrameRate float64 // 0 when the stream does not declare it
 }
 
 // AudioConfig is what the input's audio track declared; Codec is empty without audio.

@@ -284,6 +284,14 @@ func TestStopAndRevoke(t *testing.T) {
 	ts := startTestServer(t, Config{})
 	ffmpegPublish(t, ts.rtmp, "key-one")
 	waitFor(t, "live", func() bool { return ts.progress(t, "one") >= 0 })
+	st, ok := ts.Live(channelARN("one"))
+	if !ok || !strings.HasPrefix(st.ID, "st-") || len(st.ID) != 26 || st.Protocol != "rtmp" {
+		t.Fatalf("Live = %+v, %v", st, ok)
+	}
+	// What ffmpeg was told to send, as measured from the stream.
+	if v, a := st.Video, st.Audio; v.Codec != "avc1" || v.Width != 640 || v.Height != 360 || v.FrameRate != 30 || a.Codec != "mp4a.40.2" || a.SampleRate != 44100 || a.Channels != 1 {
+		t.Errorf("measured input %+v %+v", v, a)
+	}
 	if ts.Stop(channelARN("other")) {
 		t.Error("Stop of a channel that is not live reported true")
 	}

@@ -38,9 +38,10 @@ func (s *Server) newPackager(ch Channel, sps, pps []byte, asc *mpeg4audio.AudioS
 	}
 	p := &packager{
 		videoTrack: &gohlslib.Track{Codec: &hlscodecs.H264{SPS: sps, PPS: pps}, ClockRate: 90000},
-		video:      VideoConfig{Codec: "avc1", Width: parsed.Width(), Height: parsed.Height()},
-		sps:        sps,
-		pps:        pps,
+		video: VideoConfig{Codec: "avc1", Profile: h264Profile(parsed.ProfileIdc), Level: fmt.Sprintf("%d.%d", parsed.LevelIdc/10, parsed.LevelIdc%10),
+			Width: parsed.Width(), Height: parsed.Height(), FrameRate: parsed.FPS()},
+		sps: sps,
+		pps: pps,
 	}
 	tracks := []*gohlslib.Track{p.videoTrack}
 	if asc != nil {
@@ -166,3 +167,24 @@ func (a *answered) Write(b []byte) (int, error) {
 }
 
 func (a *answered) Unwrap() http.ResponseWriter { return a.ResponseWriter }
+
+// h264Profile names a profile_idc as IVS's ingest configurations do.
+func h264Profile(idc uint8) string {
+	switch idc {
+	case 66:
+		return "Baseline"
+	case 77:
+		return "Main"
+	case 88:
+		return "Extended"
+	case 100:
+		return "High"
+	case 110:
+		return "High 10"
+	case 122:
+		return "High 4:2:2"
+	case 244:
+		return "High 4:4:4"
+	}
+	return fmt.Sprintf("profile %d", idc)
+}

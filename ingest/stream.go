@@ -98,7 +98,8 @@ func (ls *liveStream) start(p *packager) {
 	cancel()
 	s.log.Info("ingest: stream started", "channel", ls.stream.Channel.ARN.String(), "stream_id", ls.stream.ID,
 		"protocol", ls.stream.Protocol, "latency_mode", ls.stream.Channel.LatencyMode,
-		"video", fmt.Sprintf("%s %dx%d", p.video.Codec, p.video.Width, p.video.Height), "audio", p.audio.Codec)
+		"video", fmt.Sprintf("%s %s %s %dx%d %.2gfps", p.video.Codec, p.video.Profile, p.video.Level, p.video.Width, p.video.Height, p.video.FrameRate),
+		"audio", fmt.Sprintf("%s %dHz %dch", p.audio.Codec, p.audio.SampleRate, p.audio.Channels))
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
