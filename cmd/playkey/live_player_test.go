@@ -2,12 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -68,11 +63,7 @@ func TestGoLivePlayer(t *testing.T) {
 	}
 	ctx := context.Background()
 	l := startLiveServer(t)
-	priv, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	der, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	if _, err := l.ivs.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{PublicKeyMaterial: aws.String(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))}); err != nil {
-		t.Fatal(err)
-	}
+	priv := l.importKey(t)
 	public, err := l.ivs.CreateChannel(ctx, &ivs.CreateChannelInput{Name: aws.String("public")})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -139,6 +138,17 @@ func (l *liveServer) waitLog(t *testing.T, s string) string {
 	return l.stderr.String()
 }
 
+// importKey imports a new playback key pair and returns its private key.
+func (l *liveServer) importKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	priv, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if _, err := l.ivs.ImportPlaybackKeyPair(context.Background(), &ivs.ImportPlaybackKeyPairInput{PublicKeyMaterial: aws.String(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))}); err != nil {
+		t.Fatal(err)
+	}
+	return priv
+}
+
 // TestGoLive is the IVS path on one `playkey serve`: CreateChannel, ffmpeg publishes RTMP
 // with the stream key, the playback URL answers 404 before and 200 during the stream,
 // LOW latency gives LL-HLS parts through the gate; a second publisher and an unknown key
@@ -229,11 +239,7 @@ func TestGoLive(t *testing.T) {
 func TestGoLivePrivateNormal(t *testing.T) {
 	ctx := context.Background()
 	l := startLiveServer(t)
-	priv, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	der, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	if _, err := l.ivs.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{PublicKeyMaterial: aws.String(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))}); err != nil {
-		t.Fatal(err)
-	}
+	priv := l.importKey(t)
 	out, err := l.ivs.CreateChannel(ctx, &ivs.CreateChannelInput{Authorized: true, LatencyMode: "NORMAL"})
 	if err != nil {
 		t.Fatal(err)
@@ -354,37 +360,7 @@ func TestGoLiveRTMPS(t *testing.T) {
 // startIngestProcess runs `playkey ingest` and returns its RTMP base URL.
 func startIngestProcess(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(playkeyBin, append([]string{"ingest", "--ingest-addr", "127.0.0.1:0"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := ingestLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-		close(found)
-	}()
-	select {
-	case u, ok := <-found:
-		if !ok {
-			t.Fatalf("playkey ingest exited:\n%s", stderr.String())
-		}
-		return u
-	case <-time.After(30 * time.Second):
-		t.Fatalf("playkey ingest not ready:\n%s", stderr.String())
-	}
-	return ""
+	return startNode(t, ingestLine, append([]string{"ingest", "--ingest-addr", "127.0.0.1:0"}, args...)...)
 }
 
 // TestGoLiveSeparateNodes: the API, ingest and the gate as three processes on one store.

@@ -49,6 +49,7 @@ type liveCacheEntry struct {
 const (
 	liveCacheTTL    = time.Second
 	offlineCacheTTL = 250 * time.Millisecond
+	storeErrorRetry = time.Second
 )
 
 func (t *liveOrigins) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -61,10 +62,7 @@ func (t *liveOrigins) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	arn := playkey.ARN{Region: parts[0], Account: parts[1], Type: playkey.TypeChannel, ID: parts[2]}
 	rest := parts[3]
-	origin, err := t.lookup(req.Context(), arn)
-	if err != nil {
-		return nil, err
-	}
+	origin := t.lookup(req.Context(), arn)
 	live := origin != ""
 	if !live {
 		if t.fallback == "" {
@@ -93,30 +91,40 @@ func (t *liveOrigins) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // lookup returns the URL of the channel's multivariant playlist on the ingest node that
-// has it live, or "" when none has.
-func (t *liveOrigins) lookup(ctx context.Context, arn playkey.ARN) (string, error) {
+// has it live, or "" when none has (or none is known while the store cannot be read).
+func (t *liveOrigins) lookup(ctx context.Context, arn playkey.ARN) string {
 	if t.local != nil {
 		if _, ok := t.local.Live(arn); ok {
-			return t.local.OriginURL(arn), nil
+			return t.local.OriginURL(arn)
 		}
 	}
 	if t.store == nil {
-		return "", nil
+		return ""
 	}
 	now := time.Now()
-	if e, ok := t.cache.Load(arn); ok && now.Before(e.(liveCacheEntry).expires) {
-		return e.(liveCacheEntry).url, nil
+	prev, cached := t.cache.Load(arn)
+	if cached && now.Before(prev.(liveCacheEntry).expires) {
+		return prev.(liveCacheEntry).url
 	}
 	o, err := t.store.LiveOrigin(ctx, arn)
 	switch {
 	case playkey.IsCode(err, playkey.ErrResourceNotFound):
 		t.cache.Store(arn, liveCacheEntry{expires: now.Add(offlineCacheTTL)})
-		return "", nil
+		return ""
 	case err != nil:
-		return "", fmt.Errorf("live origin of %s: %w", arn, err)
+		// The store cannot be read: keep serving what was last known (else the channel is
+		// not live here, and --origin or a 404 answers), as the gate keeps deciding on
+		// what it read last, and ask again only after a while, so that viewers do not
+		// each wait for the store.
+		var stale string
+		if cached {
+			stale = prev.(liveCacheEntry).url
+		}
+		t.cache.Store(arn, liveCacheEntry{url: stale, expires: now.Add(storeErrorRetry)})
+		return stale
 	}
 	t.cache.Store(arn, liveCacheEntry{url: o.URL, expires: now.Add(liveCacheTTL)})
-	return o.URL, nil
+	return o.URL
 }
 
 func notFound(req *http.Request) *http.Response {
