@@ -181,6 +181,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestBadInputDoesNotHurt(t *testing.T) {
 	needFFmpeg(t)
 	ts := startTestServer(t, Config{MaxConns: 600, HandshakeTimeout: 3 * time.Second, ReadTimeout: 3 * time.Second})
+	srtAddr, err := ts.ListenSRT("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ffmpegPublish(t, ts.rtmp, "key-good")
 	waitFor(t, "the good channel plays", func() bool { return ts.progress(t, "good") >= 0 })
 	before := runtime.NumGoroutine()
@@ -213,6 +217,20 @@ func TestBadInputDoesNotHurt(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// Garbage datagrams on the SRT port, some shaped like SRT control packets (first bit set).
+	udp, err := net.Dial("udp", srtAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		buf := make([]byte, 16+i%1400)
+		rand.Read(buf)
+		if i%2 == 0 {
+			buf[0] |= 0x80
+		}
+		udp.Write(buf)
+	}
+	udp.Close()
 	advancing("after garbage")
 
 	// A thousand idle connections: at most MaxConns are taken, every one is closed by the
