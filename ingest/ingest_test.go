@@ -124,13 +124,16 @@ func needFFmpeg(t *testing.T) {
 	}
 }
 
-// ffmpegPublish streams a synthetic 360p30 H.264/AAC picture to rtmp://addr/app/key.
-func ffmpegPublish(t *testing.T, addr, key string) *exec.Cmd {
+// ffmpegPublish streams a synthetic 360p30 H.264/AAC picture to rtmp://addr/app/key,
+// with extra output options.
+func ffmpegPublish(t *testing.T, addr, key string, extra ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
+	args := []string{"-hide_banner", "-loglevel", "error", "-nostdin", "-re",
 		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i", "sine",
 		"-t", "120", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
-		"-g", "30", "-c:a", "aac", "-f", "flv", "rtmp://"+addr+"/app/"+key)
+		"-g", "30", "-c:a", "aac"}
+	args = append(append(args, extra...), "-f", "flv", "rtmp://"+addr+"/app/"+key)
+	cmd := exec.Command("ffmpeg", args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -291,6 +294,23 @@ func TestBadInputDoesNotHurt(t *testing.T) {
 	t.Logf("a stalled publisher was dropped after %v", time.Since(stalled).Round(time.Millisecond))
 	cl.Close()
 	advancing("after a stalled publisher")
+
+	// Timestamps that start two seconds before FLV's 32-bit millisecond clock wraps: the
+	// packager refuses the jump back and the stream ends with that reason (not unwrapped:
+	// a known limit at 49.7 days of streaming), without a panic or harm to the rest.
+	wrap := ffmpegPublish(t, ts.rtmp, "key-wrap", "-output_ts_offset", strconv.Itoa(1<<32/1000-2))
+	waitFor(t, "the wrapping channel starts", func() bool { return ts.progress(t, "wrap") >= 0 })
+	time.Sleep(4 * time.Second) // past the wrap
+	advancing("beside timestamps that wrap")
+	wrap.Process.Kill()
+	waitFor(t, "the wrapping channel ends", func() bool { _, ok := ts.Live(channelARN("wrap")); return !ok })
+	ts.auth.mu.Lock()
+	wrapEnd := ts.auth.ended[channelARN("wrap")]
+	ts.auth.mu.Unlock()
+	t.Logf("the stream whose timestamps wrapped ended with: %v", wrapEnd)
+	if wrapEnd == nil {
+		t.Error("the wrapping stream ended without a reason")
+	}
 
 	waitFor(t, "goroutines back to where they were", func() bool { return runtime.NumGoroutine() <= before+2 })
 }
