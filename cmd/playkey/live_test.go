@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -392,4 +393,19 @@ func TestGoLiveSeparateNodes(t *testing.T) {
 	}
 	p.cmd.Process.Kill()
 	waitStatus(t, gateURL+path, 404)
+}
+
+// TestBenchIngest runs the ingest benchmark at its smallest: one LOW channel.
+func TestBenchIngest(t *testing.T) {
+	needTool(t, "ffmpeg")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"bench", "ingest", "--channels", "1", "--duration", "2s", "--latency-mode", "LOW"}, &stdio{out: &out, err: &errb})
+	if code != 0 {
+		t.Fatalf("bench ingest: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	t.Log(out.String())
+	m := regexp.MustCompile(`\((\d+) parts\).*viewer errors 0, publisher errors 0`).FindStringSubmatch(out.String())
+	if m == nil || m[1] == "0" {
+		t.Errorf("the benchmark measured no part, or had errors:\n%s", out.String())
+	}
 }
