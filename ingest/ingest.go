@@ -77,6 +77,10 @@ type Authority interface {
 	Started(ctx context.Context, s *Stream, origin string)
 	// Ended is called when a live stream has ended, with why.
 	Ended(ctx context.Context, s *Stream, reason error)
+	// Refused is called when a publish with a valid key is refused before it goes live
+	// (the channel is live already, the input is not H.264/AAC, no media came, a wrong SRT
+	// passphrase), for the stream session's failure events.
+	Refused(ctx context.Context, ch Channel, reason error)
 }
 
 // Config configures a Server. Authority is required.
@@ -309,6 +313,11 @@ func (s *Server) refuse(proto string, remote net.Addr, key string, ch *Channel, 
 		attrs = append(attrs, "channel", ch.ARN.String(), "stream_key", ch.StreamKey.String())
 	}
 	s.log.Warn("ingest: publish refused", attrs...)
+	if ch != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.cfg.Authority.Refused(ctx, *ch, reason)
+		cancel()
+	}
 }
 
 // newStreamID returns st- and 23 letters and digits, the form of IVS stream ids.

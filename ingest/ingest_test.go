@@ -32,10 +32,17 @@ type fakeAuthority struct {
 	revoked map[string]bool
 	started map[playkey.ARN]string
 	ended   map[playkey.ARN]error
+	refused map[playkey.ARN]error
 }
 
 func newFakeAuthority() *fakeAuthority {
-	return &fakeAuthority{revoked: map[string]bool{}, started: map[playkey.ARN]string{}, ended: map[playkey.ARN]error{}}
+	return &fakeAuthority{revoked: map[string]bool{}, started: map[playkey.ARN]string{}, ended: map[playkey.ARN]error{}, refused: map[playkey.ARN]error{}}
+}
+
+func (a *fakeAuthority) Refused(_ context.Context, ch Channel, reason error) {
+	a.mu.Lock()
+	a.refused[ch.ARN] = reason
+	a.mu.Unlock()
 }
 
 func channelARN(id string) playkey.ARN {
@@ -350,6 +357,13 @@ func TestStopAndRevoke(t *testing.T) {
 
 	ffmpegPublish(t, ts.rtmp, "key-two")
 	waitFor(t, "second channel live", func() bool { return ts.progress(t, "two") >= 0 })
+	// A second publisher is refused, and the Authority hears it for the session's events.
+	ffmpegPublish(t, ts.rtmp, "key-two")
+	waitFor(t, "the second publisher refused", func() bool {
+		ts.auth.mu.Lock()
+		defer ts.auth.mu.Unlock()
+		return errors.Is(ts.auth.refused[channelARN("two")], ErrAlreadyLive)
+	})
 	revoked := time.Now()
 	ts.auth.mu.Lock()
 	ts.auth.revoked["key-two"] = true

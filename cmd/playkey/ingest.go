@@ -248,6 +248,10 @@ func (a *storeAuthority) Ended(ctx context.Context, s *ingest.Stream, _ error) {
 	}
 }
 
+// Refused has nothing to record yet: the log line ingest writes is the record until the
+// stream sessions are kept in the store.
+func (a *storeAuthority) Refused(context.Context, ingest.Channel, error) {}
+
 func runIngest(ctx context.Context, io *stdio, args []string) error {
 	var cfg serveConfig
 	var inf ingestFlags
