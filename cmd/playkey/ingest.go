@@ -74,7 +74,7 @@ func (f *ingestFlags) start(io *stdio, logger *slog.Logger, store playkey.Store)
 	if !f.on() {
 		return nil, nil
 	}
-	finder, ok := store.(streamKeyFinder)
+	finder, ok := store.(playkey.StreamKeyFinder)
 	if !ok {
 		return nil, errors.New("ingest: this store cannot look up stream keys")
 	}
@@ -170,16 +170,11 @@ func loopbackIfUnspecified(addr string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// streamKeyFinder is a store that finds a stream key by its value.
-type streamKeyFinder interface {
-	StreamKeyByValue(ctx context.Context, value string) (*playkey.StreamKey, error)
-}
-
 // storeAuthority decides publishes from the store: the stream key must exist, in the
 // region this ingest serves, and keep existing while the stream is live.
 type storeAuthority struct {
 	store   playkey.Store
-	finder  streamKeyFinder
+	finder  playkey.StreamKeyFinder
 	origins playkey.LiveOrigins // nil: live streams are known only to this process
 	region  string
 	log     *slog.Logger
