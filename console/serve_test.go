@@ -34,7 +34,7 @@ type servedBinary struct {
 // generates the local credentials, and reads what it prints until it listens.
 func startServe(t *testing.T, bin string) *servedBinary {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--api-addr", "127.0.0.1:0", "--data", t.TempDir())
+	cmd := exec.Command(bin, "serve", "--api-addr", "127.0.0.1:0", "--data", t.TempDir(), "--ingest-addr", "")
 	cmd.Stderr = io.Discard
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) playkey.Store) {
 		{"Tags", tagTests},
 		{"Channel", channelTests},
 		{"StreamKey", streamKeyTests},
+		{"Live", liveTests},
 		{"PlaybackRestrictionPolicy", policyTests},
 		{"Revocation", revocationTests},
 		{"ResourceTags", resourceTagTests},

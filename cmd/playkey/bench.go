@@ -13,6 +13,7 @@ var benchCommand = &command{
 	run: func(ctx context.Context, std *stdio, args []string) error {
 		return subcommands(ctx, std, "bench", args, []*command{
 			{name: "gate", summary: "many concurrent viewers against an in-process origin and gate", run: runBenchGate},
+			{name: "ingest", summary: "many live channels: CPU, memory and frame-to-part delay of ingest and the gate", run: runBenchIngest},
 		})
 	},
 }

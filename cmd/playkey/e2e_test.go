@@ -72,7 +72,8 @@ var exportLine = regexp.MustCompile(`^\s*export (AWS_[A-Z_]+)=(\S+)$`)
 
 func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"serve", "--api-addr", "127.0.0.1:0", "--data", dataDir}, extra...)
+	// Ingest and the gate it starts take free ports, so that servers run side by side.
+	args := append([]string{"serve", "--api-addr", "127.0.0.1:0", "--data", dataDir, "--ingest-addr", "127.0.0.1:0", "--playback-addr", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(playkeyBin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -35,6 +35,8 @@ type gateFlags struct {
 	bind           sessionBind
 	connsPerClient int
 	trusted        prefixList
+	// live finds channels live on playkey's ingest (liveorigin.go); nil when none can be.
+	live *liveOrigins
 }
 
 func (f *gateFlags) register(fs *flag.FlagSet) {
@@ -52,9 +54,9 @@ func (f *gateFlags) register(fs *flag.FlagSet) {
 }
 
 // listen opens the gate's listener, or returns nil when the gate is not wanted (no
-// --origin).
+// --origin, and no live channels to serve).
 func (f *gateFlags) listen() (net.Listener, error) {
-	if f.origin == "" {
+	if f.origin == "" && f.live == nil {
 		return nil, nil
 	}
 	ln, err := net.Listen("tcp", f.addr)
@@ -88,10 +90,12 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 		return run, nil
 	}
 	viewers := gate.NewViewerReporter(store.RecordViewers, logger)
+	origin, transport := f.originSettings()
 	g, err := gate.New(ctx, gate.Config{
 		State:                playback.FromStore(store),
 		Viewers:              viewers,
-		Origin:               f.origin,
+		Origin:               origin,
+		Transport:            transport,
 		Logger:               logger,
 		Leeway:               f.leeway,
 		SessionLifetime:      f.sessionTTL,
@@ -187,9 +191,6 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 	if len(rest) > 0 {
 		return usageErrorf("gate takes no arguments, got %q", rest)
 	}
-	if gf.origin == "" {
-		return usageErrorf("gate needs --origin TEMPLATE")
-	}
 	logger, err := lf.logger(std)
 	if err != nil {
 		return err
@@ -204,6 +205,12 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	defer store.Close()
+	if lo, ok := store.(playkey.LiveOrigins); ok {
+		gf.live = &liveOrigins{store: lo}
+	}
+	if gf.origin == "" && gf.live == nil {
+		return usageErrorf("gate needs --origin TEMPLATE")
+	}
 	ln, err := gf.listen()
 	if err != nil {
 		return err

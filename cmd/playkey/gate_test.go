@@ -69,7 +69,14 @@ func sdkClient(s *server) *ivs.Client {
 // startGateProcess runs `playkey gate` and returns its base URL.
 func startGateProcess(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(playkeyBin, append([]string{"gate", "--playback-addr", "127.0.0.1:0"}, args...)...)
+	return startNode(t, gateLine, append([]string{"gate", "--playback-addr", "127.0.0.1:0"}, args...)...)
+}
+
+// startNode runs playkey with args until the test ends, and returns the first submatch of
+// ready in what it prints (where it listens).
+func startNode(t *testing.T, ready *regexp.Regexp, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(playkeyBin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +91,7 @@ func startGateProcess(t *testing.T, args ...string) string {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if m := gateLine.FindStringSubmatch(sc.Text()); m != nil {
+			if m := ready.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
 			}
 		}
@@ -93,11 +100,11 @@ func startGateProcess(t *testing.T, args ...string) string {
 	select {
 	case u, ok := <-found:
 		if !ok {
-			t.Fatalf("playkey gate exited:\n%s", stderr.String())
+			t.Fatalf("playkey %s exited:\n%s", args[0], stderr.String())
 		}
 		return u
 	case <-time.After(30 * time.Second):
-		t.Fatalf("playkey gate not ready:\n%s", stderr.String())
+		t.Fatalf("playkey %s not ready:\n%s", args[0], stderr.String())
 	}
 	return ""
 }

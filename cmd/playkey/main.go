@@ -39,7 +39,7 @@ type command struct {
 
 // commands is the CLI's static verb table.
 func commands() []*command {
-	return []*command{serveCommand, keygenCommand, keysCommand, channelsCommand, tokenCommand, migrateCommand, gateCommand, benchCommand}
+	return []*command{serveCommand, keygenCommand, keysCommand, channelsCommand, tokenCommand, migrateCommand, gateCommand, ingestCommand, benchCommand}
 }
 
 // exitError ends the program with a status and, if msg is set, prints it.

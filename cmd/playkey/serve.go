@@ -50,6 +50,8 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	sf.register(fs)
 	lf.register(fs)
 	gf.register(fs)
+	var inf ingestFlags
+	inf.register(fs, "127.0.0.1:1935")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -60,6 +62,10 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	logger, err := lf.logger(std)
 	if err != nil {
 		return err
+	}
+	if inf.on() {
+		// The gate runs to serve the channels this ingest makes live (ingest.go).
+		gf.live = &liveOrigins{}
 	}
 	gateLn, err := gf.listen()
 	if err != nil {
@@ -83,6 +89,15 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	defer store.Close()
+	ingestRun, err := inf.start(std, logger, store)
+	if err != nil {
+		return err
+	}
+	defer ingestRun.stop()
+	if gf.live != nil {
+		gf.live.local = ingestRun.srv
+		gf.live.store, _ = store.(playkey.LiveOrigins)
+	}
 
 	// Listen before creating credentials: a taken port must not leave credentials behind
 	// that were never printed.

@@ -61,13 +61,13 @@ func (r *Result) Print(w io.Writer, bc Config) {
 	secs := r.elapsed.Seconds()
 	fmt.Fprintf(w, "viewers %d, %v, %d segments of %d bytes per rendition, loopback\n", bc.Viewers, r.elapsed.Round(time.Millisecond), bc.Segments, bc.SegmentSize)
 	fmt.Fprintf(w, "requests      %d (%.0f/s), errors %d, %.1f MB/s\n", r.requests, float64(r.requests)/secs, r.errors, float64(r.bytes)/secs/1e6)
-	fmt.Fprintf(w, "latency       p50 %v  p90 %v  p99 %v  max %v (all requests)\n", pct(r.all, 50), pct(r.all, 90), pct(r.all, 99), pct(r.all, 100))
-	fmt.Fprintf(w, "session start p50 %v  p90 %v  p99 %v  (%d multivariant requests with a token)\n", pct(r.starts, 50), pct(r.starts, 90), pct(r.starts, 99), len(r.starts))
+	fmt.Fprintf(w, "latency       p50 %v  p90 %v  p99 %v  max %v (all requests)\n", Percentile(r.all, 50), Percentile(r.all, 90), Percentile(r.all, 99), Percentile(r.all, 100))
+	fmt.Fprintf(w, "session start p50 %v  p90 %v  p99 %v  (%d multivariant requests with a token)\n", Percentile(r.starts, 50), Percentile(r.starts, 90), Percentile(r.starts, 99), len(r.starts))
 	fmt.Fprintf(w, "ECDSA         %d verifications for %d sessions and %d requests; later requests cost one HMAC\n", r.metrics.Verifications, r.metrics.Sessions, r.requests)
 }
 
-// pct returns the p-th percentile of sorted durations.
-func pct(sorted []time.Duration, p int) time.Duration {
+// Percentile returns the p-th percentile of sorted durations.
+func Percentile(sorted []time.Duration, p int) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ivs"
+	"github.com/chromedp/chromedp"
+
+	"github.com/playkey/playkey/internal/chromiumtest"
+	"github.com/playkey/playkey/token"
+)
+
+// hls.js as the gate's player test installs it (npm ci in gate/testdata/player).
+const liveHLSJS = "../../gate/testdata/player/node_modules/hls.js/dist/hls.min.js"
+
+const livePlayerPage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>playkey live player test</title></head>
+<body><video id="v" muted playsinline width="320"></video>
+<script src="/hls.min.js"></script>
+<script>
+window.state = {parts: 0, frags: 0, errors: [], live: false};
+window.start = function (src) {
+  const hls = new Hls({lowLatencyMode: true, manifestLoadingMaxRetry: 0});
+  hls.on(Hls.Events.LEVEL_LOADED, (e, d) => {
+    state.live = d.details.live;
+    state.parts = Math.max(state.parts, d.details.partList ? d.details.partList.length : 0);
+  });
+  hls.on(Hls.Events.FRAG_LOADED, () => state.frags++);
+  hls.on(Hls.Events.ERROR, (e, d) => state.errors.push(d.details + (d.fatal ? ' (fatal)' : '')));
+  hls.loadSource(src);
+  hls.attachMedia(document.getElementById('v'));
+  document.getElementById('v').play().catch(() => {});
+};
+window.report = () => JSON.stringify(Object.assign({time: document.getElementById('v').currentTime}, state));
+</script></body></html>`
+
+type liveReport struct {
+	Time   float64  `json:"time"`
+	Parts  int      `json:"parts"`
+	Frags  int      `json:"frags"`
+	Live   bool     `json:"live"`
+	Errors []string `json:"errors"`
+}
+
+// TestGoLivePlayer plays live channels in hls.js (headless Chromium) through the gate: a
+// public LOW-latency channel without a token, with its LL-HLS parts, and a private one
+// with a token.
+func TestGoLivePlayer(t *testing.T) {
+	chromium := chromiumtest.Path(t)
+	if _, err := os.Stat(liveHLSJS); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("hls.js missing (%v): run npm ci in gate/testdata/player (.ci/setup does)", err)
+		}
+		t.Skip("hls.js missing: npm ci --prefix gate/testdata/player")
+	}
+	ctx := context.Background()
+	l := startLiveServer(t)
+	priv := l.importKey(t)
+	public, err := l.ivs.CreateChannel(ctx, &ivs.CreateChannelInput{Name: aws.String("public")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	private, err := l.ivs.CreateChannel(ctx, &ivs.CreateChannelInput{Name: aws.String("private"), Authorized: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := token.Sign(token.Claims{ChannelARN: *private.Channel.Arn, Exp: time.Now().Add(10 * time.Minute).Unix()}, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, l.rtmp+"/app/"+*public.StreamKey.Value, 90)
+	publish(t, l.rtmp+"/app/"+*private.StreamKey.Value, 90)
+	waitStatus(t, *public.Channel.PlaybackUrl, 200)
+	waitStatus(t, *private.Channel.PlaybackUrl+"?token="+tok, 200)
+
+	page := http.NewServeMux()
+	page.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(livePlayerPage))
+	})
+	page.HandleFunc("GET /hls.min.js", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, liveHLSJS) })
+	srv := httptest.NewServer(page)
+	t.Cleanup(srv.Close)
+	browser := chromiumtest.Start(t, chromium, []chromedp.ExecAllocatorOption{chromedp.Flag("autoplay-policy", "no-user-gesture-required")})
+
+	for _, c := range []struct {
+		name, src string
+		parts     bool
+	}{
+		{"public", *public.Channel.PlaybackUrl, true},
+		{"private with a token", *private.Channel.PlaybackUrl + "?token=" + tok, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tab, cancel := chromedp.NewContext(browser)
+			defer cancel()
+			// The first call opens the tab, whose life is that call's context: no timeout there.
+			if err := chromedp.Do(tab); err != nil {
+				t.Fatal(err)
+			}
+			if err := chromedp.Do(tab, chromedp.Navigate(srv.URL+"/")); err != nil {
+				t.Fatal(err)
+			}
+			if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](fmt.Sprintf("start(%q)", c.src))); err != nil {
+				t.Fatal(err)
+			}
+			var r liveReport
+			first := -1.0 // the playhead when playback started: live playback starts near the edge
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				raw, err := chromedp.Run(tab, chromedp.Evaluate[string](`report()`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal([]byte(raw), &r); err != nil {
+					t.Fatal(err)
+				}
+				if first < 0 && r.Time > 0 {
+					first = r.Time
+				}
+				// The playhead moved on by a second: frames are decoded as they arrive.
+				if first >= 0 && r.Time > first+1 && r.Live && r.Parts > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("hls.js did not play the live channel within 30s: %+v", r)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			t.Logf("hls.js played from %.1fs to %.1fs, %d fragments, %d parts in the playlist, errors %v", first, r.Time, r.Frags, r.Parts, r.Errors)
+		})
+	}
+}
