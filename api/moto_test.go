@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -23,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivs/types"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // moto (github.com/getmoto/moto) implements CreateChannel, GetChannel, BatchGetChannel,
@@ -100,13 +101,7 @@ var motoDifferences = map[string]ivsBehaviour{
 // when moto_server is missing, unless CI is set.
 func startMoto(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("moto_server is required under CI: %v", err)
-		}
-		t.Skip("moto_server not installed")
-	}
+	bin := testenv.Need(t, "moto_server")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,7 @@ import (
 	"github.com/playkey/playkey/api"
 	"github.com/playkey/playkey/console"
 	"github.com/playkey/playkey/internal/chromiumtest"
+	"github.com/playkey/playkey/internal/testenv"
 	"github.com/playkey/playkey/keypair"
 	"github.com/playkey/playkey/sigv4"
 	"github.com/playkey/playkey/sqlite"
@@ -840,7 +841,7 @@ func TestConsole(t *testing.T) {
 	}
 
 	// playkey token sign reads the downloaded file, and the server accepts what it signs.
-	cliTok := cliTokenSign(t, buildPlaykey(t), privData, debugARN)
+	cliTok := cliTokenSign(t, testenv.Playkey(t), privData, debugARN)
 	verifyES384(t, cliTok, &downloaded.PublicKey)
 	e.setValue("#token-input", cliTok)
 	e.setValue("#token-channel", debugARN)
@@ -984,17 +985,6 @@ func (e *env) serverCheck(state string) string {
 		e.t.Fatal("the server check made no VerifyPlaybackToken call")
 	}
 	return text
-}
-
-// buildPlaykey builds the playkey binary, as a user would, into a temporary directory.
-func buildPlaykey(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "playkey")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/playkey/playkey/cmd/playkey")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/playkey: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // cliTokenSign writes a private key PEM to a file and signs a token for channel with

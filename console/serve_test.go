@@ -19,6 +19,7 @@ import (
 
 	"github.com/playkey/playkey/console"
 	"github.com/playkey/playkey/internal/chromiumtest"
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // servedBinary is a running `playkey serve`, started as the README's quick start does,
@@ -110,7 +111,7 @@ func startServe(t *testing.T, bin string) *servedBinary {
 // token debugger reports that this server accepts it.
 func TestConsoleServedByBinary(t *testing.T) {
 	execPath := chromiumtest.Path(t)
-	bin := buildPlaykey(t)
+	bin := testenv.Playkey(t)
 	srv := startServe(t, bin)
 
 	res, err := http.Get(srv.consoleURL)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // runBotocore runs testdata/botocore_sign.py in the given mode with spec on stdin and
@@ -20,16 +22,7 @@ import (
 // unless CI is set.
 func runBotocore(t *testing.T, mode string, spec, out any) {
 	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err == nil {
-		err = exec.Command(python, "-c", "import botocore").Run()
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("python3 with botocore is required in CI: %v", err)
-		}
-		t.Skipf("python3 with botocore not available: %v", err)
-	}
+	python := testenv.NeedPython(t, "botocore")
 	in, err := json.Marshal(spec)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -13,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -69,37 +67,7 @@ func sdkClient(s *server) *ivs.Client {
 // startGateProcess runs `playkey gate` and returns its base URL.
 func startGateProcess(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(playkeyBin, append([]string{"gate", "--playback-addr", "127.0.0.1:0"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := gateLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-		close(found)
-	}()
-	select {
-	case u, ok := <-found:
-		if !ok {
-			t.Fatalf("playkey gate exited:\n%s", stderr.String())
-		}
-		return u
-	case <-time.After(30 * time.Second):
-		t.Fatalf("playkey gate not ready:\n%s", stderr.String())
-	}
-	return ""
+	return startGate(t, args...).url
 }
 
 func httpGet(t *testing.T, u string, headers ...string) (int, string, http.Header) {
@@ -141,9 +109,9 @@ func TestGateWithServe(t *testing.T) {
 	data := t.TempDir()
 	template := origin.URL + "/{channel}/index.m3u8"
 	s := startServer(t, data, "--playback-addr", "127.0.0.1:0", "--origin", template)
-	m := gateLine.FindStringSubmatch(s.stdout.String())
+	m := gateLine.FindStringSubmatch(s.Stdout.String())
 	if m == nil {
-		t.Fatalf("serve did not say where the gate listens:\n%s", s.stdout)
+		t.Fatalf("serve did not say where the gate listens:\n%s", s.Stdout)
 	}
 	gateURL := m[1]
 	if code, body, _ := httpGet(t, gateURL+"/healthz"); code != 200 {

@@ -403,7 +403,7 @@ func TestNodesKeyPairQuotaAndDuplicates(t *testing.T) {
 	}
 
 	for _, n := range nodes {
-		if logs := n.stderr.String(); status5xx.MatchString(logs) {
+		if logs := n.Stderr.String(); status5xx.MatchString(logs) {
 			t.Errorf("a node answered 5xx:\n%s", status5xx.FindAllString(logs, 5))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // privatePostgres is a PostgreSQL cluster of one test's own, in a temporary directory, that
@@ -53,10 +55,7 @@ func postgresBinDir(t *testing.T) string {
 			}
 		}
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("the PostgreSQL server programs (initdb, pg_ctl) are required under CI")
-	}
-	t.Skip("the PostgreSQL server programs (initdb, pg_ctl) are not installed")
+	testenv.Missing(t, "the PostgreSQL server programs (initdb, pg_ctl)", testenv.Install("initdb"), errors.New("not found"))
 	return ""
 }
 
@@ -363,7 +362,7 @@ func TestStoreOutage(t *testing.T) {
 		if code := healthz(); code != http.StatusOK {
 			t.Errorf("%s: /healthz answered %d, want 200", phase, code)
 		}
-		if s.cmd.ProcessState != nil {
+		if s.Exited() {
 			t.Fatalf("%s: serve exited", phase)
 		}
 		t.Logf("%-8s the same process served again %v after the database was back", phase+":", took.Round(time.Millisecond))
@@ -390,7 +389,7 @@ func TestStoreOutage(t *testing.T) {
 	if err != nil || aws.ToString(got.KeyPair.Fingerprint) != aws.ToString(kp.Fingerprint) {
 		t.Fatalf("after the outages: %v, %v", got, err)
 	}
-	logs := s.stderr.String()
+	logs := s.Stderr.String()
 	if status5xx.MatchString(strings.ReplaceAll(logs, "status=503", "")) {
 		t.Errorf("a call answered a 5xx other than 503:\n%s", logs)
 	}

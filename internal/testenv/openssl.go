@@ -42,12 +42,13 @@ func OpenSSLKeyPair(t testing.TB, dir, name string) (privPath, pubPath string) {
 	return privPath, pubPath
 }
 
-// OpenSSLFingerprint is the fingerprint check of the IVS notes, computed by openssl:
+// OpenSSLFingerprint is the fingerprint check of the IVS notes, computed by openssl in dir
+// for the public key file pubPath (relative to dir, or absolute):
 // openssl pkey -pubin -in public.pem -outform DER | openssl md5 -c
-func OpenSSLFingerprint(t testing.TB, pubPath string) string {
+func OpenSSLFingerprint(t testing.TB, dir, pubPath string) string {
 	t.Helper()
-	der := OpenSSL(t, "", nil, "pkey", "-pubin", "-in", pubPath, "-outform", "DER")
-	out := strings.TrimSpace(string(OpenSSL(t, "", der, "md5", "-c")))
+	der := OpenSSL(t, dir, nil, "pkey", "-pubin", "-in", pubPath, "-outform", "DER")
+	out := strings.TrimSpace(string(OpenSSL(t, dir, der, "md5", "-c")))
 	// OpenSSL 3 prints "MD5(stdin)= 98:0d:...", older versions "(stdin)= 98:0d:...".
 	_, fp, ok := strings.Cut(out, "= ")
 	if !ok || len(fp) != 47 {

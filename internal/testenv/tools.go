@@ -5,6 +5,7 @@
 package testenv
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -37,15 +38,45 @@ func Install(name string) string {
 	return "bash .ci/setup"
 }
 
-// Need returns the path of the named program on $PATH. Without it the test is skipped, or
-// failed when $CI is set (see Missing).
-func Need(t testing.TB, name string) string {
+// Need returns the path of the named program on $PATH, or of the first of the alternatives
+// (other names or paths) found. Without any, the test is skipped, or failed when $CI is set
+// (see Missing).
+func Need(t testing.TB, name string, alternatives ...string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
+	for _, alt := range alternatives {
+		if err == nil {
+			break
+		}
+		if q, altErr := exec.LookPath(alt); altErr == nil {
+			p, err = q, nil
+		}
+	}
 	if err != nil {
 		Missing(t, name, Install(name), err)
 	}
 	return p
+}
+
+// NeedPython returns the path of python3 after checking that it imports each module, or
+// skips t (fails it under CI).
+func NeedPython(t testing.TB, modules ...string) string {
+	t.Helper()
+	python := Need(t, "python3")
+	for _, m := range modules {
+		if out, err := exec.Command(python, "-c", "import "+m).CombinedOutput(); err != nil {
+			Missing(t, "the Python module "+m, pipInstall(m), fmt.Errorf("%v: %s", err, bytes.TrimSpace(out)))
+		}
+	}
+	return python
+}
+
+func pipInstall(module string) string {
+	switch module {
+	case "botocore":
+		return "apt-get install python3-botocore"
+	}
+	return "pip install " + module
 }
 
 // SkipsEnv names the file, set by the test script (.ci/test), to which every skip for a
