@@ -1131,7 +1131,10 @@ func checkNoPrivateKeySent(t *testing.T, e *env, priv *ecdsa.PrivateKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := priv.D.FillBytes(make([]byte, 48))
+	d, err := priv.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
 	needles := []string{
 		"PRIVATE KEY",
 		base64.StdEncoding.EncodeToString(der)[:40],

@@ -243,9 +243,9 @@ func TestPlayer(t *testing.T) {
 
 	t.Run("BadToken", func(t *testing.T) {
 		events := e.play(t, url(h.sign(token.Claims{})[:200]+"x"))
-		evs := waitEvents(t, events, "an error", func(evs []playerEvent) bool { return count(evs, isError) > 0 })
+		waitEvents(t, events, "an error", func(evs []playerEvent) bool { return count(evs, isError) > 0 })
 		time.Sleep(time.Second)
-		evs = events()
+		evs := events()
 		if count(evs, isFrag) > 0 {
 			t.Errorf("fragments loaded with a bad token: %+v", evs)
 		}

@@ -115,7 +115,7 @@ func TestVectors(t *testing.T) {
 					t.Errorf("ChannelARN %q", claims.ChannelARN)
 				}
 				// A second opinion on the signature: go-jose must agree.
-				jws, err := jose.ParseSigned(c.Token, []jose.SignatureAlgorithm{jose.ES384})
+				jws, err := jose.ParseSignedCompact(c.Token, []jose.SignatureAlgorithm{jose.ES384})
 				if err != nil {
 					t.Fatalf("go-jose ParseSigned: %v", err)
 				}
