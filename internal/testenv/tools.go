@@ -58,6 +58,25 @@ func Need(t testing.TB, name string, alternatives ...string) string {
 	return p
 }
 
+// Optional is Need for a check the test can do without: it returns the program's path and
+// true, or, when it is missing, fails the test under CI and otherwise logs and records the
+// check left out, and returns false.
+func Optional(t testing.TB, name string) (string, bool) {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p, true
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is required under CI (install: %s): %v", name, Install(name), err)
+	}
+	if path := os.Getenv(SkipsEnv); path != "" {
+		record(path, name, Install(name), t.Name()+" (in part)")
+	}
+	t.Logf("%s is not available (%v): leaving out its checks; install: %s", name, err, Install(name))
+	return "", false
+}
+
 // NeedPython returns the path of python3 after checking that it imports each module, or
 // skips t (fails it under CI).
 func NeedPython(t testing.TB, modules ...string) string {
