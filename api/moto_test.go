@@ -342,6 +342,7 @@ func compareOutcome(what, moto, pk string) (problem, note string) {
 // explained fails, a known one passes only with IVS's value on playkey's side, and playkey
 // falling back to moto's known-wrong behaviour fails even though the two then agree.
 func TestMotoComparison(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		moto, pk map[string]string
@@ -376,6 +377,7 @@ func TestMotoComparison(t *testing.T) {
 }
 
 func TestMotoSideBySide(t *testing.T) {
+	t.Parallel()
 	motoURL := startMoto(t)
 	ctx := context.Background()
 	ts := newTestServer(t)

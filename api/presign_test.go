@@ -57,6 +57,7 @@ json.dump([c.generate_presigned_url(op, Params=p, ExpiresIn=spec["expires"]) for
 // Go SDK write it, for the escaped tags path and an operation whose members botocore
 // moves into the query, and refuses a tampered or expired one.
 func TestPresignedURLs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)

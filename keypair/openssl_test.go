@@ -28,6 +28,7 @@ func readIn(t *testing.T, dir, name string) string {
 }
 
 func TestOpenSSLFingerprints(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	for i := range 5 {
@@ -49,6 +50,7 @@ func TestOpenSSLFingerprints(t *testing.T) {
 // mistakes, checks each verdict, and where the message gives a command, runs it and checks
 // that its output is accepted as the original key.
 func TestOpenSSLVerdicts(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	o := func(args ...string) { openssl(t, dir, args...) }
@@ -142,6 +144,7 @@ func TestOpenSSLVerdicts(t *testing.T) {
 }
 
 func TestSSHKeygenVerdicts(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "openssl")
 	testenv.Need(t, "ssh-keygen")
 	dir := t.TempDir()
@@ -173,6 +176,7 @@ func TestSSHKeygenVerdicts(t *testing.T) {
 // MarshalPublicKeyPEM's, openssl's own rewrite of our private key is byte for byte ours,
 // and openssl's key check passes.
 func TestOpenSSLAgreesWithOurPEM(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "openssl")
 	for i := range 3 {
 		dir := t.TempDir()
@@ -213,6 +217,7 @@ func mustDER(t *testing.T, pubPEM []byte) []byte {
 
 // TestOpenSSLPrivateKeys reads private keys as openssl writes them.
 func TestOpenSSLPrivateKeys(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	o := func(args ...string) { openssl(t, dir, args...) }

@@ -91,6 +91,7 @@ func (b botoRequest) wire(t *testing.T) *http.Request {
 // from the path, tabs collapsed in header values, the Date header instead of
 // X-Amz-Date, '+' for spaces in the query it writes).
 func TestVerifyBotocoreSigned(t *testing.T) {
+	t.Parallel()
 	const ts = "20261128T123000Z"
 	base := "http://127.0.0.1:4566"
 	type spec struct {
@@ -160,6 +161,7 @@ func TestVerifyBotocoreSigned(t *testing.T) {
 // The IVS client of botocore, as the AWS CLI uses it, over HTTP against a verifying
 // server.
 func TestVerifyBotocoreClient(t *testing.T) {
+	t.Parallel()
 	v := testVerifier()
 	srv := newVerifyingServer(t, v)
 	var results []struct {
@@ -207,6 +209,7 @@ func TestVerifyBotocoreClient(t *testing.T) {
 // botocore, and so the AWS CLI, reads the file CreateCredentialsFile writes as the
 // same credential.
 func TestBotocoreReadsCreatedCredentials(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "credentials")
 	c, err := CreateCredentialsFile(path)
 	if err != nil {

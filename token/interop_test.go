@@ -199,6 +199,7 @@ func libraries(t *testing.T) []struct {
 
 // TestInteropTheyVerifyOurs signs with this package and verifies with each library.
 func TestInteropTheyVerifyOurs(t *testing.T) {
+	t.Parallel()
 	vs := testVectors(t)
 	const channel = "arn:aws:ivs:eu-west-1:123456789012:channel/Interop12345"
 	now := time.Now()
@@ -247,6 +248,7 @@ func TestInteropTheyVerifyOurs(t *testing.T) {
 
 // TestInteropWeVerifyTheirs signs with each library and verifies with this package.
 func TestInteropWeVerifyTheirs(t *testing.T) {
+	t.Parallel()
 	vs := testVectors(t)
 	const channel = "arn:aws:ivs:eu-west-1:123456789012:channel/Interop12345"
 	now := time.Now()

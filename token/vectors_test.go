@@ -97,6 +97,7 @@ func (v *vectors) publicKeys(t testing.TB, names []string) []*ecdsa.PublicKey {
 }
 
 func TestVectors(t *testing.T) {
+	t.Parallel()
 	vs := testVectors(t)
 	now := time.Unix(vs.Now, 0)
 	for _, c := range vs.Cases {
