@@ -37,6 +37,7 @@ func awsIVSFails(t *testing.T, env []string, endpoint, code string, args ...stri
 }
 
 func TestChannelsWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "aws")
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"), "--playback-url", "https://play.example.com/")
@@ -184,6 +185,7 @@ func TestChannelsWithAWSCLI(t *testing.T) {
 }
 
 func TestChannelsCommands(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "aws")
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"), "--playback-addr", "0.0.0.0:9999")

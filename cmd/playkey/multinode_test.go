@@ -417,6 +417,7 @@ var status5xx = regexp.MustCompile(`status=5\d\d`)
 // database in --data. Each store is shown to be the one used by what lands in it and by
 // a gate that can only play a channel whose key and channel it reads from that store.
 func TestStoreSelection(t *testing.T) {
+	t.Parallel()
 	schema, storeURL := pgtest.Schema(t)
 	ctx := context.Background()
 	dir := t.TempDir()

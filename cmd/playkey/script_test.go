@@ -11,6 +11,7 @@ import (
 // this test binary as the program (see TestMain). TZ is UTC so that times print the same
 // everywhere.
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
 		Setup: func(env *testscript.Env) error {

@@ -33,6 +33,7 @@ func writePEM(t *testing.T, dir, name string, blocks ...*pem.Block) string {
 }
 
 func TestTokenKeyFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -97,6 +98,7 @@ func TestTokenKeyFiles(t *testing.T) {
 }
 
 func TestReadTokenArg(t *testing.T) {
+	t.Parallel()
 	io := &stdio{in: strings.NewReader("  a.b.c \n")}
 	for arg, want := range map[string]string{
 		"-":     "a.b.c",
@@ -111,6 +113,7 @@ func TestReadTokenArg(t *testing.T) {
 }
 
 func TestHumanSeconds(t *testing.T) {
+	t.Parallel()
 	for sec, want := range map[int64]string{0: "0s", 59: "59s", 600: "10m", 192: "3m12s", 7200: "2h", 90000: "25h", 200000: "2d7h", 1 << 40: "34841 years", -1: "ages"} {
 		if got := humanSeconds(sec); got != want {
 			t.Errorf("humanSeconds(%d) = %q, want %q", sec, got, want)
@@ -121,6 +124,7 @@ func TestHumanSeconds(t *testing.T) {
 // TestInspectPrintsNoControlCharacters: inspect shows tokens that come from anyone, so
 // nothing a token holds may reach the terminal as a control sequence or break the layout.
 func TestInspectPrintsNoControlCharacters(t *testing.T) {
+	t.Parallel()
 	enc := base64.RawURLEncoding
 	sig := enc.EncodeToString(make([]byte, 96))
 	for name, parts := range map[string][2]string{
@@ -146,6 +150,7 @@ func TestInspectPrintsNoControlCharacters(t *testing.T) {
 }
 
 func TestShorten(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"abc":     "abc",
 		"abcdef":  "abcd…",
