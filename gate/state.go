@@ -3,7 +3,6 @@ package gate
 import (
 	"context"
 	"crypto/ecdsa"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -68,9 +67,6 @@ type Revocation struct {
 	ViewerID   string
 	MaxVersion int64
 }
-
-// errUnavailable marks a failure to read state: answered 503.
-var errUnavailable = errors.New("state unavailable")
 
 // ttlCache keeps the result of a lookup for ttl, and lets one caller at a time refresh an
 // entry while the others wait for its result (so a burst of requests for one account costs
