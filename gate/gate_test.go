@@ -536,7 +536,9 @@ func TestOriginErrors(t *testing.T) {
 	}{
 		{"500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }, 502, CodeOriginError},
 		{"404", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }, 404, "not_found"},
-		{"redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "http://elsewhere.example/", http.StatusFound) }, 502, CodeOriginError},
+		{"redirect", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://elsewhere.example/", http.StatusFound)
+		}, 502, CodeOriginError},
 		{"slow header", func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-release:
