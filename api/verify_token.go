@@ -2,15 +2,11 @@ package api
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/playkey/playkey"
-	"github.com/playkey/playkey/gate"
-	"github.com/playkey/playkey/keypair"
+	"github.com/playkey/playkey/playback"
 	"github.com/playkey/playkey/token"
 )
 
@@ -18,14 +14,45 @@ import (
 // the token would start playback of the channel now, and why not.
 type verifyTokenOutput struct {
 	Valid bool `json:"valid"`
-	// Code is a token.Code, or one of the gate's codes for state (revoked, already_used,
-	// channel_not_found), or public_channel.
+	// Code is a token.Code, or one of the playback decision's codes for state (revoked,
+	// already_used, channel_not_found), or public_channel.
 	Code   string `json:"code,omitempty"`
 	Reason string `json:"reason"`
 	// Claims is the token's payload as it was signed, when it decodes.
 	Claims     json.RawMessage `json:"claims,omitempty"`
 	KeyPairARN string          `json:"keyPairArn,omitempty"`
 	ChannelARN string          `json:"channelArn"`
+	// Explanation takes the token apart for a person, as playkey token inspect does.
+	Explanation *explanation `json:"explanation,omitempty"`
+}
+
+// explanation is a token.Explanation on the wire.
+type explanation struct {
+	Header []token.Part `json:"header"`
+	Claims []token.Part `json:"claims"`
+	// Problems are everything but the signature that rejects the token, not only the
+	// first, which is Code.
+	Problems []problem `json:"problems"`
+}
+
+type problem struct {
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+	Claim  string `json:"claim,omitempty"`
+}
+
+func explanationOf(e *token.Explanation) *explanation {
+	out := &explanation{Header: e.Header, Claims: e.Claims, Problems: make([]problem, len(e.Problems))}
+	for i, p := range e.Problems {
+		out.Problems[i] = problem{Code: string(p.Code), Reason: p.Reason, Claim: p.Claim}
+	}
+	if out.Header == nil {
+		out.Header = []token.Part{}
+	}
+	if out.Claims == nil {
+		out.Claims = []token.Part{}
+	}
+	return out
 }
 
 // codePublicChannel: the channel is public, so the token does not matter.
@@ -51,12 +78,14 @@ func (s *Server) verifyPlaybackToken(ctx context.Context, c Caller, r *http.Requ
 		return nil, playkey.Errorf(playkey.ErrValidation, "token is %d bytes long; a playback token is at most %d", len(tok), token.MaxTokenLength)
 	}
 	now := s.now()
-	decoded, _ := (&token.Verifier{}).Diagnose(tok, "", now)
-	out := &verifyTokenOutput{}
+	v := &token.Verifier{Leeway: s.tokenLeeway}
+	channel := deref(in.ChannelARN)
+	e := v.Explain(tok, channel, "the request's channelArn", now)
+	decoded := e.Token
+	out := &verifyTokenOutput{Explanation: explanationOf(e)}
 	if decoded != nil && json.Valid(decoded.RawPayload) {
 		out.Claims = json.RawMessage(decoded.RawPayload)
 	}
-	channel := deref(in.ChannelARN)
 	if channel == "" && decoded != nil {
 		channel = decoded.Claims.ChannelARN
 	}
@@ -69,38 +98,30 @@ func (s *Server) verifyPlaybackToken(ctx context.Context, c Caller, r *http.Requ
 	}
 	out.ChannelARN = arn.String()
 
-	ch, err := s.store.Channel(ctx, arn)
+	state := playback.FromStore(s.store)
+	ch, err := state.Channel(ctx, arn)
 	if playkey.IsCode(err, playkey.ErrResourceNotFound) {
-		out.Code, out.Reason = gate.CodeChannelNotFound, fmt.Sprintf("channel %s does not exist", arn)
+		ref := playback.ChannelNotFound(arn)
+		out.Code, out.Reason = ref.Code, ref.Reason
 		return out, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-
-	kps, err := s.store.KeyPairs(ctx, c.Scope(), playkey.Page{Limit: playkey.MaxKeyPairs})
+	keys, err := playback.PublicKeys(ctx, state, c.Scope())
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]*ecdsa.PublicKey, 0, len(kps))
-	arns := make([]string, 0, len(kps))
-	for _, kp := range kps {
-		if k, err := keypair.ParsePublicKeyDER(kp.PublicKeyDER); err == nil {
-			keys = append(keys, k)
-			arns = append(arns, kp.ARN.String())
-		}
-	}
-	claims, i, err := (&token.Verifier{Leeway: s.tokenLeeway}).Verify(tok, keys, arn.String(), now)
-	var rej *token.Rejection
+	claims, key, ref, err := playback.Token(v, tok, keys, arn.String(), now)
 	switch {
-	case errors.As(err, &rej):
-		out.Code, out.Reason = string(rej.Code), rej.Reason
 	case err != nil:
 		return nil, err
+	case ref != nil:
+		out.Code, out.Reason = ref.Code, ref.Reason
 	default:
-		out.Valid, out.KeyPairARN = true, arns[i]
-		out.Reason = "signed with " + arns[i]
-		if err := s.checkTokenState(ctx, arn, claims, out); err != nil {
+		out.Valid, out.KeyPairARN = true, key.ARN
+		out.Reason = "signed with " + key.ARN
+		if err := s.checkTokenState(ctx, state, arn, claims, out); err != nil {
 			return nil, err
 		}
 	}
@@ -115,31 +136,28 @@ func (s *Server) verifyPlaybackToken(ctx context.Context, c Caller, r *http.Requ
 	return out, nil
 }
 
-// checkTokenState applies what the verifier leaves to its caller: revocations and single
-// use. It only reads.
-func (s *Server) checkTokenState(ctx context.Context, arn playkey.ARN, c *token.Claims, out *verifyTokenOutput) error {
+// checkTokenState applies the decision's checks of state, as the gate does when playback
+// starts: revocations and single use. It only reads: a single-use token stays unused.
+func (s *Server) checkTokenState(ctx context.Context, state playback.State, arn playkey.ARN, c *token.Claims, out *verifyTokenOutput) error {
 	if c.ViewerID != "" {
 		maxVersion, ok, err := s.store.ViewerRevocation(ctx, arn, c.ViewerID)
 		if err != nil {
 			return err
 		}
-		if ok && c.ViewerSessionVersion <= maxVersion {
-			out.Valid, out.Code = false, gate.CodeRevoked
-			out.Reason = fmt.Sprintf("the sessions of viewer %q are revoked up to version %d, and this token has version %d; a token with a higher %s plays",
-				c.ViewerID, maxVersion, c.ViewerSessionVersion, token.ClaimViewerSessionVersion)
+		if ref := playback.Revoked(c, maxVersion, ok); ref != nil {
+			out.Valid, out.Code, out.Reason = false, ref.Code, ref.Reason
 			return nil
 		}
 	}
+	ref, err := playback.SingleUse(ctx, state, arn.Scope(), c, s.tokenLeeway, false)
+	if err != nil {
+		return err
+	}
+	if ref != nil {
+		out.Valid, out.Code, out.Reason = false, ref.Code, ref.Reason
+		return nil
+	}
 	if c.SingleUseUUID != "" {
-		unused, err := s.store.SingleUse(ctx, arn.Scope(), c.SingleUseUUID, c.ExpiresAt(), false)
-		if err != nil {
-			return err
-		}
-		if !unused {
-			out.Valid, out.Code = false, gate.CodeAlreadyUsed
-			out.Reason = "this single-use token has already started playback"
-			return nil
-		}
 		out.Reason += "; single use: not used yet (this check does not use it)"
 	}
 	return nil

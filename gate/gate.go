@@ -19,6 +19,7 @@ import (
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/internal/accesslog"
 	"github.com/playkey/playkey/internal/httppath"
+	"github.com/playkey/playkey/playback"
 	"github.com/playkey/playkey/token"
 )
 
@@ -266,12 +267,9 @@ func (g *Gate) AllChanged() {
 }
 
 func (g *Gate) fetchKeys(ctx context.Context, scope playkey.Scope) (keySet, error) {
-	keys, err := g.state.PublicKeys(ctx, scope)
+	keys, err := playback.PublicKeys(ctx, g.state, scope)
 	if err != nil {
 		return keySet{}, err
-	}
-	if len(keys) > token.MaxKeys {
-		return keySet{}, fmt.Errorf("%v has %d playback keys; at most %d are allowed", scope, len(keys), token.MaxKeys)
 	}
 	// The generation identifies the set by its ARNs: a deleted and re-imported key gets a
 	// new ARN, so any change gives a new generation.

@@ -2,7 +2,6 @@ package gate
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"errors"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/playback"
 	"github.com/playkey/playkey/token"
 )
 
@@ -36,7 +36,7 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !res.found {
-		g.fail(w, r, &failure{status: http.StatusNotFound, code: CodeChannelNotFound, reason: "channel " + arn.String() + " does not exist"})
+		g.fail(w, r, refused(playback.ChannelNotFound(arn)))
 		return
 	}
 	now := g.now()
@@ -58,8 +58,8 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 		sess.MaxHeight = maxHeights[claims.MaximumResolution]
 		sess.Origins, sess.Strict = claims.AllowedOrigins, claims.StrictOriginEnforcement
 	} else if p := res.ch.Policy; p != nil {
-		if f := g.checkCountry(r, p); f != nil {
-			g.fail(w, r, f)
+		if ref := playback.Country(p, g.cfg.CountryHeader, r.Header.Get(g.cfg.CountryHeader)); ref != nil {
+			g.fail(w, r, refused(ref))
 			return
 		}
 		if len(p.AllowedOrigins) > 0 {
@@ -68,8 +68,8 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 		sess.Strict, sess.Policy = p.StrictOriginEnforcement, true
 	}
 	origin := r.Header.Get("Origin")
-	if sess.Strict && !sess.originAllowed(origin) {
-		g.fail(w, r, originRefused(origin, res.ch.Authorized))
+	if ref := playback.Origin(sess.Origins, sess.Strict, res.ch.Authorized, origin); ref != nil {
+		g.fail(w, r, refused(ref))
 		return
 	}
 	infoOf(r).session = sess.idString()
@@ -110,48 +110,12 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func originRefused(origin string, private bool) *failure {
-	why := "the channel's playback restriction policy"
-	ivs := ivsRestricted
-	if private {
-		why, ivs = "the token ("+token.ClaimStrictOriginEnforcement+")", ivsAuthError
-	}
-	if origin == "" {
-		return &failure{status: http.StatusForbidden, ivsCode: ivs, code: CodeOriginNotAllowed, reason: "the request has no Origin header, and " + why + " requires a matching one on every request"}
-	}
-	return &failure{status: http.StatusForbidden, ivsCode: ivs, code: CodeOriginNotAllowed, reason: "origin " + strconv.Quote(origin) + " is not allowed by " + why}
-}
-
-// checkCountry applies a public channel's allowed countries.
-func (g *Gate) checkCountry(r *http.Request, p *Policy) *failure {
-	if len(p.AllowedCountries) == 0 {
-		return nil
-	}
-	if g.cfg.CountryHeader == "" {
-		return &failure{status: http.StatusForbidden, ivsCode: ivsRestricted, code: CodeCountryNotAllowed,
-			reason: "the channel's playback restriction policy allows only some countries, and this gate has no country header configured (--country-header)"}
-	}
-	c := strings.ToUpper(strings.TrimSpace(r.Header.Get(g.cfg.CountryHeader)))
-	if c == "" {
-		return &failure{status: http.StatusForbidden, ivsCode: ivsRestricted, code: CodeCountryNotAllowed,
-			reason: "the channel's playback restriction policy allows only some countries, and the request has no " + g.cfg.CountryHeader + " header"}
-	}
-	for _, a := range p.AllowedCountries {
-		if strings.EqualFold(a, c) {
-			return nil
-		}
-	}
-	return &failure{status: http.StatusForbidden, ivsCode: ivsRestricted, code: CodeCountryNotAllowed,
-		reason: "playback from country " + strconv.Quote(headerSafe(c)) + " is not allowed by the channel's playback restriction policy"}
-}
-
 // checkToken verifies the token of a private channel's playback request, through the
 // caches, and checks it against the revocations.
 func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *failure) {
 	tok := r.URL.Query().Get("token")
 	if tok == "" {
-		return nil, &failure{status: http.StatusForbidden, ivsCode: ivsInvalidToken, code: CodeMissingToken,
-			reason: "this channel is private: its playback URL needs a playback authorization token (?token=...)"}
+		return nil, refused(playback.MissingToken())
 	}
 	h := hashToken(tok)
 	infoOf(r).token = shortHash(h)
@@ -167,8 +131,8 @@ func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *fai
 	}
 	var claims *token.Claims
 	if good, ok := g.tokens.getGood(h); ok && slices.ContainsFunc(ks.keys, func(k Key) bool { return k.ARN == good.keyARN }) {
-		if rejs := g.verifier.CheckClaims(good.claims, channel, now); len(rejs) > 0 {
-			return nil, g.rejected(h, rejs[0], ks.gen, channel, now)
+		if ref := playback.Claims(&g.verifier, good.claims, channel, now); ref != nil {
+			return nil, g.rejected(h, ref, ks.gen, channel, now)
 		}
 		g.m.cachedTokens.Add(1)
 		claims = good.claims
@@ -181,17 +145,12 @@ func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *fai
 			return nil, &failure{status: http.StatusTooManyRequests, ivsCode: ivsInvalidToken, code: CodeRateLimited,
 				reason: "too many rejected tokens from this address; try again later", retryAfter: wait}
 		}
-		pubs := make([]*ecdsa.PublicKey, len(ks.keys))
-		for i, k := range ks.keys {
-			pubs[i] = k.PublicKey
-		}
-		c, i, err := g.verifier.Verify(tok, pubs, channel, now)
-		var rej *token.Rejection
-		if errors.As(err, &rej) {
-			if reachedSignature(rej.Code) {
+		c, key, ref, err := playback.Token(&g.verifier, tok, ks.keys, channel, now)
+		if ref != nil {
+			if reachedSignature(token.Code(ref.Code)) {
 				g.m.verifications.Add(1)
 			}
-			return nil, g.rejected(h, rej, ks.gen, channel, now)
+			return nil, g.rejected(h, ref, ks.gen, channel, now)
 		}
 		if err != nil {
 			g.limit.refund(addr)
@@ -200,16 +159,16 @@ func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *fai
 		}
 		g.m.verifications.Add(1)
 		g.limit.refund(addr)
-		g.tokens.putGood(h, goodToken{claims: c, keyARN: ks.keys[i].ARN}, now)
+		g.tokens.putGood(h, goodToken{claims: c, keyARN: key.ARN}, now)
 		claims = c
 	}
 	if claims.ViewerID != "" {
 		if !g.revs.fresh(now, g.cfg.RevocationStaleAfter) {
 			return nil, unavailable("viewer-session revocations")
 		}
-		if g.revs.revoked(channel, claims.ViewerID, claims.ViewerSessionVersion) {
-			return nil, &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeRevoked,
-				reason: "the sessions of viewer " + strconv.Quote(headerSafe(claims.ViewerID)) + " at version " + strconv.FormatInt(claims.ViewerSessionVersion, 10) + " were revoked; a token with a higher aws:viewer-session-version plays"}
+		m, ok := g.revs.lookup(channel, claims.ViewerID)
+		if ref := playback.Revoked(claims, m, ok); ref != nil {
+			return nil, refused(ref)
 		}
 	}
 	return claims, nil
@@ -233,8 +192,8 @@ func ivsCodeOf(code string) string {
 }
 
 // rejected remembers a rejected token for BadTokenTTL and returns its failure.
-func (g *Gate) rejected(h tokenHash, rej *token.Rejection, gen uint64, channel string, now time.Time) *failure {
-	f := rejection(rej)
+func (g *Gate) rejected(h tokenHash, ref *playback.Refusal, gen uint64, channel string, now time.Time) *failure {
+	f := refused(ref)
 	g.tokens.dropGood(h)
 	g.tokens.putBad(h, badToken{code: f.code, reason: f.reason, status: f.status, until: now.Add(g.cfg.BadTokenTTL), keyGen: gen, channel: channel}, now)
 	return f
@@ -243,22 +202,20 @@ func (g *Gate) rejected(h tokenHash, rej *token.Rejection, gen uint64, channel s
 // spendSingleUse records the use of a single-use token, or refuses a second one.
 func (g *Gate) spendSingleUse(r *http.Request, arn playkey.ARN, c *token.Claims) *failure {
 	consume := r.Method != http.MethodHead
-	expires := c.ExpiresAt().Add(max(g.cfg.Leeway, 0))
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), stateTimeout)
 	defer cancel()
-	fresh, err := g.state.SingleUse(ctx, arn.Scope(), c.SingleUseUUID, expires, consume)
+	ref, err := playback.SingleUse(ctx, g.state, arn.Scope(), c, g.cfg.Leeway, consume)
 	if err != nil {
 		g.log.Error("gate: cannot record single use", "err", err)
 		return unavailable("single-use token records")
 	}
-	if fresh {
+	if ref == nil {
 		return nil
 	}
-	f := &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeAlreadyUsed,
-		reason: "this single-use token (" + token.ClaimSingleUseUUID + ") has already started playback"}
+	f := refused(ref)
 	h := hashToken(r.URL.Query().Get("token"))
 	g.tokens.dropGood(h)
-	g.tokens.putBad(h, badToken{code: f.code, reason: f.reason, status: f.status, until: expires, channel: arn.String()}, g.now())
+	g.tokens.putBad(h, badToken{code: f.code, reason: f.reason, status: f.status, until: playback.SingleUseExpires(c, g.cfg.Leeway), channel: arn.String()}, g.now())
 	return f
 }
 
@@ -353,10 +310,8 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 				reason: "this viewer's session was revoked"}
 		}
 	}
-	if sess.Strict {
-		if o := r.Header.Get("Origin"); !sess.originAllowed(o) {
-			return nil, originRefused(o, !sess.Policy)
-		}
+	if ref := playback.Origin(sess.Origins, sess.Strict, !sess.Policy, r.Header.Get("Origin")); ref != nil {
+		return nil, refused(ref)
 	}
 	co, err := g.origin.channel(sess.Region, sess.Account, sess.ChannelID)
 	if err != nil {

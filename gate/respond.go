@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/playkey/playkey/playback"
 	"github.com/playkey/playkey/token"
 )
 
@@ -21,17 +22,18 @@ const (
 	ivsRestricted = "playback_restricted"
 )
 
-// The gate's own refusal codes, sent in X-Playkey-Code beside the token package's codes.
+// The codes sent in X-Playkey-Code beside the token package's codes: the playback
+// decision's, and the gate's own.
 const (
-	CodeMissingToken      = "missing_token"
-	CodeAlreadyUsed       = "already_used"
-	CodeRevoked           = "revoked"
-	CodeOriginNotAllowed  = "origin_not_allowed"
-	CodeCountryNotAllowed = "country_not_allowed"
+	CodeMissingToken      = playback.CodeMissingToken
+	CodeAlreadyUsed       = playback.CodeAlreadyUsed
+	CodeRevoked           = playback.CodeRevoked
+	CodeOriginNotAllowed  = playback.CodeOriginNotAllowed
+	CodeCountryNotAllowed = playback.CodeCountryNotAllowed
+	CodeChannelNotFound   = playback.CodeChannelNotFound
 	CodeBadSession        = "bad_session"
 	CodeSessionExpired    = "session_expired"
 	CodeNoRendition       = "no_rendition"
-	CodeChannelNotFound   = "channel_not_found"
 	CodeRateLimited       = "rate_limited"
 	CodeUnavailable       = "unavailable"
 	CodeOriginError       = "origin_error"
@@ -47,8 +49,20 @@ type failure struct {
 	retryAfter time.Duration
 }
 
-func rejection(r *token.Rejection) *failure {
-	return &failure{status: http.StatusForbidden, ivsCode: ivsInvalidToken, code: string(r.Code), reason: r.Reason}
+// refused maps a refusal of the playback decision to its answer.
+func refused(r *playback.Refusal) *failure {
+	f := &failure{status: http.StatusForbidden, code: r.Code, reason: r.Reason}
+	switch {
+	case r.Code == CodeChannelNotFound:
+		f.status = http.StatusNotFound
+	case r.Policy:
+		f.ivsCode = ivsRestricted
+	case r.Code == CodeRevoked || r.Code == CodeAlreadyUsed || r.Code == CodeOriginNotAllowed:
+		f.ivsCode = ivsAuthError
+	default: // a missing or rejected token
+		f.ivsCode = ivsInvalidToken
+	}
+	return f
 }
 
 func unavailable(what string) *failure {

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/playkey/playkey"
-	"github.com/playkey/playkey/token"
 )
 
 // session is what a playback session carries from the multivariant playlist to every later
@@ -53,12 +52,6 @@ func (s *session) channelARN() string {
 }
 
 func (s *session) idString() string { return hex.EncodeToString(s.ID[:]) }
-
-// originAllowed reports whether origin (an Origin header value, maybe "") is allowed.
-func (s *session) originAllowed(origin string) bool {
-	c := token.Claims{AllowedOrigins: s.Origins}
-	return c.OriginAllowed(origin)
-}
 
 func newSessionID() (id [8]byte) {
 	rand.Read(id[:])

@@ -2,71 +2,24 @@ package gate
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/playback"
 )
 
-// State is what the gate reads from (and, for single use, writes to) playkey's store. It is
-// defined here, by its consumer, so that the gate depends on nothing wider; cmd/playkey
-// adapts a playkey.Store to it. Every method is safe for concurrent use. An error that is
-// not ResourceNotFound from Channel is an outage: the gate answers 503 rather than guess.
-type State interface {
-	// PublicKeys returns the playback public keys of an account and region (at most
-	// token.MaxKeys, each ECDSA P-384), in any order.
-	PublicKeys(ctx context.Context, scope playkey.Scope) ([]Key, error)
-	// Channel returns what the gate needs of a channel, or a *playkey.Error with code
-	// ResourceNotFound when there is no such channel.
-	Channel(ctx context.Context, arn playkey.ARN) (Channel, error)
-	// RevocationsSince returns the viewer-session revocations recorded after cursor (0:
-	// all of them), oldest first, at most a batch of them, and the cursor to pass next
-	// time. When nothing new was recorded it returns no revocations and the same cursor.
-	// It is polled every second, so it must be cheap when nothing changed.
-	RevocationsSince(ctx context.Context, cursor int64) ([]Revocation, int64, error)
-	// SingleUse reports whether the single-use token uuid of scope is still unused and,
-	// when consume is set, records its use in the same atomic step: of any number of
-	// concurrent consuming calls for one uuid, on any node, exactly one reports true. The
-	// record is durable and may be forgotten after expires.
-	SingleUse(ctx context.Context, scope playkey.Scope, uuid string, expires time.Time, consume bool) (bool, error)
-	// Secret returns a 32-byte secret shared by every node that uses the same store.
-	Secret(ctx context.Context, name string) ([]byte, error)
-}
+// State is what the gate reads from (and, for single use, writes to) playkey's store;
+// playback.FromStore adapts a playkey.Store to it.
+type State = playback.State
 
-// Key is one playback public key.
-type Key struct {
-	ARN       string
-	PublicKey *ecdsa.PublicKey
-}
-
-// Channel is what the gate needs of a channel.
-type Channel struct {
-	// Authorized makes the channel private: playback needs a token.
-	Authorized bool
-	// Policy is the channel's playback restriction policy, nil for none. Private channels
-	// ignore it.
-	Policy *Policy
-}
-
-// Policy is a playback restriction policy.
-type Policy struct {
-	// AllowedCountries are ISO 3166-1 alpha-2 codes; empty allows every country.
-	AllowedCountries []string
-	// AllowedOrigins are origins (scheme://host[:port]); empty allows every origin.
-	AllowedOrigins []string
-	// StrictOriginEnforcement requires a matching Origin header on every request.
-	StrictOriginEnforcement bool
-}
-
-// Revocation ends the sessions of a viewer on a channel whose session version is at or
-// below MaxVersion, and refuses their tokens from then on.
-type Revocation struct {
-	ChannelARN string
-	ViewerID   string
-	MaxVersion int64
-}
+// Key, Channel, Policy and Revocation are the playback decision's view of the store.
+type (
+	Key        = playback.Key
+	Channel    = playback.Channel
+	Policy     = playback.Policy
+	Revocation = playback.Revocation
+)
 
 // ttlCache keeps the result of a lookup for ttl, and lets one caller at a time refresh an
 // entry while the others wait for its result (so a burst of requests for one account costs
@@ -223,10 +176,16 @@ type revocationKey struct{ channel, viewer string }
 
 // revoked reports whether a session of viewer on channel with the given version is revoked.
 func (r *revocations) revoked(channel, viewer string, version int64) bool {
-	r.mu.RLock()
-	m, ok := r.max[revocationKey{channel, viewer}]
-	r.mu.RUnlock()
+	m, ok := r.lookup(channel, viewer)
 	return ok && version <= m
+}
+
+// lookup returns the highest revoked session version of viewer on channel, if any.
+func (r *revocations) lookup(channel, viewer string) (int64, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	m, ok := r.max[revocationKey{channel, viewer}]
+	return m, ok
 }
 
 // fresh reports whether the mirror was synced within staleAfter of now.

@@ -13,48 +13,6 @@ import (
 	"github.com/playkey/playkey"
 )
 
-// ChangeKind says what a Change is about.
-type ChangeKind int
-
-const (
-	// ChangeAll means that anything may have changed: announcements may have been missed
-	// while Watch was not listening. Drop every cache.
-	ChangeAll ChangeKind = iota
-	// ChangeKeyPairs: a key pair of Scope was created or deleted.
-	ChangeKeyPairs
-	// ChangeChannel: the channel ARN was created, updated or deleted (with its viewer
-	// revocations).
-	ChangeChannel
-	// ChangePolicy: the playback restriction policy ARN was updated or deleted.
-	ChangePolicy
-	// ChangeRevocations: a viewer-session revocation of Scope was recorded; read it with
-	// RevocationsSince.
-	ChangeRevocations
-)
-
-func (k ChangeKind) String() string {
-	switch k {
-	case ChangeAll:
-		return "all"
-	case ChangeKeyPairs:
-		return "keys"
-	case ChangeChannel:
-		return "channel"
-	case ChangePolicy:
-		return "policy"
-	case ChangeRevocations:
-		return "revocations"
-	}
-	return "unknown"
-}
-
-// A Change is a committed change to state that a node may hold in a cache.
-type Change struct {
-	Kind  ChangeKind
-	Scope playkey.Scope // every kind but ChangeAll
-	ARN   playkey.ARN   // ChangeChannel and ChangePolicy
-}
-
 // listenHeartbeat is how long Watch waits for an announcement before it checks that its
 // connection still works: a connection that died without a word (a network partition)
 // would otherwise look like a quiet database for as long as TCP takes to notice.
@@ -68,7 +26,7 @@ const listenHeartbeat = 10 * time.Second
 // Announcements are sent by the transaction that makes the change, when it commits, so f
 // never hears of a change that did not happen, and a node that reads the store after f
 // returns sees the change. What happens while Watch is not listening is not replayed:
-// f is called with ChangeAll whenever Watch starts or resumes listening (after losing its
+// f is called with playkey.ChangeAll whenever Watch starts or resumes listening (after losing its
 // connection, which it retries with a growing pause while ctx lasts), and a caller that
 // keeps caches drops them then. A caller should still expire its caches on its own: Watch
 // takes up to ten seconds (listenHeartbeat) plus the store's timeout to notice a connection
@@ -76,7 +34,7 @@ const listenHeartbeat = 10 * time.Second
 //
 // f runs on Watch's goroutine, one call at a time, and should return quickly: further
 // announcements wait in the connection meanwhile.
-func (s *Store) Watch(ctx context.Context, f func(Change)) error {
+func (s *Store) Watch(ctx context.Context, f func(playkey.Change)) error {
 	const minPause, maxPause = 50 * time.Millisecond, 5 * time.Second
 	pause := minPause
 	for {
@@ -98,7 +56,7 @@ func (s *Store) Watch(ctx context.Context, f func(Change)) error {
 
 // listen connects, listens and calls f until the connection fails or ctx ends. It reports
 // whether it got as far as listening.
-func (s *Store) listen(ctx context.Context, f func(Change)) bool {
+func (s *Store) listen(ctx context.Context, f func(playkey.Change)) bool {
 	cctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(cctx, s.pool.Config().ConnConfig.Copy())
@@ -114,7 +72,7 @@ func (s *Store) listen(ctx context.Context, f func(Change)) bool {
 		return false
 	}
 	cancel()
-	f(Change{Kind: ChangeAll})
+	f(playkey.Change{Kind: playkey.ChangeAll})
 	for {
 		wctx, cancel := context.WithTimeout(ctx, listenHeartbeat)
 		n, err := conn.WaitForNotification(wctx)
@@ -123,7 +81,7 @@ func (s *Store) listen(ctx context.Context, f func(Change)) bool {
 		case err == nil:
 			c, ok := parseChange(n.Payload)
 			if !ok {
-				c = Change{Kind: ChangeAll} // from a newer playkey: be safe
+				c = playkey.Change{Kind: playkey.ChangeAll} // from a newer playkey: be safe
 			}
 			f(c)
 			continue
@@ -150,30 +108,30 @@ func changeChannel(schema string) string {
 }
 
 // parseChange reads a payload the triggers sent: "KIND ACCOUNT REGION[ ID]".
-func parseChange(payload string) (Change, bool) {
+func parseChange(payload string) (playkey.Change, bool) {
 	f := strings.Fields(payload)
 	if len(f) < 3 {
-		return Change{}, false
+		return playkey.Change{}, false
 	}
-	c := Change{Scope: playkey.Scope{Account: f[1], Region: f[2]}}
+	c := playkey.Change{Scope: playkey.Scope{Account: f[1], Region: f[2]}}
 	typ := ""
 	switch f[0] {
 	case "keys":
-		c.Kind = ChangeKeyPairs
+		c.Kind = playkey.ChangeKeyPairs
 	case "revocations":
-		c.Kind = ChangeRevocations
+		c.Kind = playkey.ChangeRevocations
 	case "channel":
-		c.Kind, typ = ChangeChannel, playkey.TypeChannel
+		c.Kind, typ = playkey.ChangeChannel, playkey.TypeChannel
 	case "policy":
-		c.Kind, typ = ChangePolicy, playkey.TypePlaybackRestrictionPolicy
+		c.Kind, typ = playkey.ChangePolicy, playkey.TypePlaybackRestrictionPolicy
 	default:
-		return Change{}, false
+		return playkey.Change{}, false
 	}
 	if typ == "" {
 		return c, len(f) == 3
 	}
 	if len(f) != 4 {
-		return Change{}, false
+		return playkey.Change{}, false
 	}
 	c.ARN = playkey.ARN{Region: c.Scope.Region, Account: c.Scope.Account, Type: typ, ID: f[3]}
 	return c, true

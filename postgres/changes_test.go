@@ -16,17 +16,17 @@ import (
 
 // watcher runs Store.Watch for a test and hands over what it hears.
 type watcher struct {
-	changes chan postgres.Change
+	changes chan playkey.Change
 	at      chan time.Time // when each change was heard
 }
 
 func watch(t *testing.T, s *postgres.Store) *watcher {
 	t.Helper()
-	w := &watcher{changes: make(chan postgres.Change, 1000), at: make(chan time.Time, 1000)}
+	w := &watcher{changes: make(chan playkey.Change, 1000), at: make(chan time.Time, 1000)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() {
-		done <- s.Watch(ctx, func(c postgres.Change) {
+		done <- s.Watch(ctx, func(c playkey.Change) {
 			w.at <- time.Now()
 			w.changes <- c
 		})
@@ -41,7 +41,7 @@ func watch(t *testing.T, s *postgres.Store) *watcher {
 }
 
 // next returns the next change, or fails t after a while.
-func (w *watcher) next(t *testing.T) (postgres.Change, time.Time) {
+func (w *watcher) next(t *testing.T) (playkey.Change, time.Time) {
 	t.Helper()
 	select {
 	case c := <-w.changes:
@@ -74,14 +74,14 @@ func TestWatch(t *testing.T) {
 	_, otherURL := newSchema(t)
 	other := open(t, otherURL)
 	w := watch(t, a)
-	if c, _ := w.next(t); c.Kind != postgres.ChangeAll {
+	if c, _ := w.next(t); c.Kind != playkey.ChangeAll {
 		t.Fatalf("first change %v, want ChangeAll", c.Kind)
 	}
 	ctx := context.Background()
 	scope := playkey.Scope{Account: "123456789012", Region: "us-west-2"}
 
 	var latencies []time.Duration
-	expect := func(what string, want postgres.Change, do func() error) {
+	expect := func(what string, want playkey.Change, do func() error) {
 		t.Helper()
 		if err := do(); err != nil {
 			t.Fatalf("%s: %v", what, err)
@@ -94,7 +94,7 @@ func TestWatch(t *testing.T) {
 		latencies = append(latencies, at.Sub(committed))
 		w.quiet(t, 50*time.Millisecond, what) // once only
 	}
-	keys := postgres.Change{Kind: postgres.ChangeKeyPairs, Scope: scope}
+	keys := playkey.Change{Kind: playkey.ChangeKeyPairs, Scope: scope}
 	kp := storetest.NewKeyPair(scope)
 	expect("CreateKeyPair", keys, func() error { return b.CreateKeyPair(ctx, kp) })
 	if err := b.TagResource(ctx, kp.ARN, map[string]string{"a": "b"}); err != nil {
@@ -112,7 +112,7 @@ func TestWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.quiet(t, 200*time.Millisecond, "creating a policy no channel uses")
-	policy := postgres.Change{Kind: postgres.ChangePolicy, Scope: scope, ARN: p.ARN}
+	policy := playkey.Change{Kind: playkey.ChangePolicy, Scope: scope, ARN: p.ARN}
 	expect("UpdatePlaybackRestrictionPolicy", policy, func() error {
 		_, err := b.UpdatePlaybackRestrictionPolicy(ctx, p.ARN, func(p *playkey.PlaybackRestrictionPolicy) error {
 			p.AllowedCountries = []string{"FR"}
@@ -122,7 +122,7 @@ func TestWatch(t *testing.T) {
 	})
 
 	ch := storetest.NewChannel(scope)
-	channel := postgres.Change{Kind: postgres.ChangeChannel, Scope: scope, ARN: ch.ARN}
+	channel := playkey.Change{Kind: playkey.ChangeChannel, Scope: scope, ARN: ch.ARN}
 	expect("CreateChannel", channel, func() error { return b.CreateChannel(ctx, ch, playkey.NewStreamKey(ch.ARN, time.Now())) })
 	expect("UpdateChannel", channel, func() error {
 		_, err := b.UpdateChannel(ctx, ch.ARN, func(c *playkey.Channel) error { c.Authorized = true; return nil })
@@ -133,7 +133,7 @@ func TestWatch(t *testing.T) {
 		t.Fatalf("UpdateChannel: %v", err)
 	}
 	w.quiet(t, 200*time.Millisecond, "an update rolled back")
-	revs := postgres.Change{Kind: postgres.ChangeRevocations, Scope: scope}
+	revs := playkey.Change{Kind: playkey.ChangeRevocations, Scope: scope}
 	expect("RevokeViewerSessions", revs, func() error { return b.RevokeViewerSessions(ctx, ch.ARN, "viewer", 2) })
 	if err := b.RevokeViewerSessions(ctx, ch.ARN, "viewer", 1); err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestWatch(t *testing.T) {
 	// stores): Watch says ChangeAll when it listens again, and hears changes as before.
 	pgtest.Exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app)
 	lost := time.Now()
-	if c, at := w.next(t); c.Kind != postgres.ChangeAll {
+	if c, at := w.next(t); c.Kind != playkey.ChangeAll {
 		t.Fatalf("after the connection was lost: %+v, want ChangeAll", c)
 	} else {
 		t.Logf("listening again %v after the connection was ended", at.Sub(lost).Round(time.Millisecond))

@@ -50,7 +50,7 @@ func insertChannel(ctx context.Context, tx querier, ch *playkey.Channel) error {
 		ch.ContainerFormat, m.Enabled, m.Policy, m.MaximumResolution,
 		nullID(ch.PlaybackRestrictionPolicy), ch.SRTPassphrase, tagsParam(ch.Tags), millis(ch.CreatedAt))
 	if uniqueViolation(err) != "" {
-		return playkey.Errorf(playkey.ErrConflict, "channel %s already exists", a)
+		return playkey.AlreadyExists(a)
 	}
 	if foreignKeyViolation(err) == fkChannelPolicy {
 		return playkey.NotFound(ch.PlaybackRestrictionPolicy)
@@ -126,7 +126,7 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 		if err != nil {
 			return err
 		}
-		next := cloneChannel(cur)
+		next := cur.Clone()
 		if err := change(next); err != nil {
 			return asIs{err}
 		}
@@ -152,7 +152,7 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 		if err != nil {
 			return err
 		}
-		out = cloneChannel(next)
+		out = next.Clone()
 		return nil
 	})
 	if err != nil {
@@ -185,13 +185,7 @@ func scanChannel(row pgx.Row) (*playkey.Channel, error) {
 		c.PlaybackRestrictionPolicy = playkey.ARN{Region: c.ARN.Region, Account: c.ARN.Account,
 			Type: playkey.TypePlaybackRestrictionPolicy, ID: *policyID}
 	}
-	c.Tags = cloneTags(c.Tags)
+	c.Tags = playkey.CloneTags(c.Tags)
 	c.CreatedAt = c.CreatedAt.UTC()
 	return &c, nil
-}
-
-func cloneChannel(c *playkey.Channel) *playkey.Channel {
-	out := *c
-	out.Tags = cloneTags(c.Tags)
-	return &out
 }

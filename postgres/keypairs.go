@@ -36,10 +36,10 @@ func (s *Store) CreateKeyPair(ctx context.Context, kp *playkey.KeyPair) error {
 		}
 		// The duplicate is checked first: "you already have this key" helps more than "full".
 		if dup != nil {
-			return conflict(kp.Fingerprint, playkey.ARN{Region: a.Region, Account: a.Account, Type: playkey.TypePlaybackKey, ID: *dup})
+			return playkey.FingerprintConflict(kp.Fingerprint, playkey.ARN{Region: a.Region, Account: a.Account, Type: playkey.TypePlaybackKey, ID: *dup})
 		}
 		if n >= playkey.MaxKeyPairs {
-			return quotaExceeded(n, a.Region)
+			return playkey.KeyPairQuotaExceeded(n, a.Region)
 		}
 		return insertKeyPair(ctx, tx, kp)
 	})
@@ -61,21 +61,10 @@ func insertKeyPair(ctx context.Context, tx querier, kp *playkey.KeyPair) error {
 	case "":
 		return err
 	case ukFingerprint:
-		return playkey.Errorf(playkey.ErrConflict,
-			"a playback key pair with fingerprint %s already exists in this account and region", kp.Fingerprint)
+		return playkey.FingerprintConflict(kp.Fingerprint, playkey.ARN{})
 	default:
-		return playkey.Errorf(playkey.ErrConflict, "playback key pair %s already exists", a)
+		return playkey.AlreadyExists(a)
 	}
-}
-
-func conflict(fingerprint string, existing playkey.ARN) error {
-	return playkey.Errorf(playkey.ErrConflict,
-		"a playback key pair with fingerprint %s already exists in this account and region (arn %s)", fingerprint, existing)
-}
-
-func quotaExceeded(n int, region string) error {
-	return playkey.Errorf(playkey.ErrServiceQuotaExceeded,
-		"this account already has %d playback key pairs in %s, the most IVS allows; delete one first", n, region)
 }
 
 // millis truncates t to the millisecond, as the embedded store keeps it (the column would
@@ -136,7 +125,7 @@ func scanKeyPair(row pgx.Row) (*playkey.KeyPair, error) {
 		&kp.PublicKeyDER, &kp.Tags, &kp.CreatedAt); err != nil {
 		return nil, err
 	}
-	kp.Tags = cloneTags(kp.Tags)
+	kp.Tags = playkey.CloneTags(kp.Tags)
 	if kp.PublicKeyDER == nil {
 		kp.PublicKeyDER = []byte{}
 	}

@@ -29,7 +29,7 @@ func insertPolicy(ctx context.Context, q querier, p *playkey.PlaybackRestriction
 		a.Account, a.Region, a.ID, p.Name, list(p.AllowedCountries), list(p.AllowedOrigins),
 		p.EnableStrictOriginEnforcement, tagsParam(p.Tags), millis(p.CreatedAt))
 	if uniqueViolation(err) != "" {
-		return playkey.Errorf(playkey.ErrConflict, "playback restriction policy %s already exists", a)
+		return playkey.AlreadyExists(a)
 	}
 	return err
 }
@@ -86,7 +86,7 @@ func (s *Store) UpdatePlaybackRestrictionPolicy(ctx context.Context, arn playkey
 		if err != nil {
 			return err
 		}
-		next := clonePolicy(cur)
+		next := cur.Clone()
 		if err := change(next); err != nil {
 			return asIs{err}
 		}
@@ -99,7 +99,7 @@ func (s *Store) UpdatePlaybackRestrictionPolicy(ctx context.Context, arn playkey
 			next.Name, list(next.AllowedCountries), list(next.AllowedOrigins), next.EnableStrictOriginEnforcement); err != nil {
 			return err
 		}
-		out = clonePolicy(next)
+		out = next.Clone()
 		return nil
 	})
 	if err != nil {
@@ -124,14 +124,13 @@ func (s *Store) DeletePlaybackRestrictionPolicy(ctx context.Context, arn playkey
 		switch {
 		case err == nil:
 			ch := playkey.ARN{Region: arn.Region, Account: arn.Account, Type: playkey.TypeChannel, ID: user}
-			return playkey.Errorf(playkey.ErrConflict,
-				"playback restriction policy %s is in use by channel %s; remove it from every channel first", arn, ch)
+			return playkey.PolicyInUse(arn, ch)
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
 		err = deleteResource(ctx, tx, arn, playkey.TypePlaybackRestrictionPolicy)
 		if foreignKeyViolation(err) == fkChannelPolicy {
-			return playkey.Errorf(playkey.ErrConflict, "playback restriction policy %s is in use by a channel", arn)
+			return playkey.PolicyInUse(arn, playkey.ARN{})
 		}
 		return err
 	})
@@ -146,15 +145,7 @@ func scanPolicy(row pgx.Row) (*playkey.PlaybackRestrictionPolicy, error) {
 	}
 	p.AllowedCountries = list(p.AllowedCountries)
 	p.AllowedOrigins = list(p.AllowedOrigins)
-	p.Tags = cloneTags(p.Tags)
+	p.Tags = playkey.CloneTags(p.Tags)
 	p.CreatedAt = p.CreatedAt.UTC()
 	return &p, nil
-}
-
-func clonePolicy(p *playkey.PlaybackRestrictionPolicy) *playkey.PlaybackRestrictionPolicy {
-	out := *p
-	out.AllowedCountries = append([]string{}, p.AllowedCountries...)
-	out.AllowedOrigins = append([]string{}, p.AllowedOrigins...)
-	out.Tags = cloneTags(p.Tags)
-	return &out
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"maps"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -122,14 +121,6 @@ func tagsParam(tags map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return tags
-}
-
-// cloneTags returns a copy of tags, never nil.
-func cloneTags(tags map[string]string) map[string]string {
-	if tags == nil {
-		return map[string]string{}
-	}
-	return maps.Clone(tags)
 }
 
 // Constraint names from the migrations, which violations are told apart by.

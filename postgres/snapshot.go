@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"maps"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -15,158 +13,13 @@ import (
 	"github.com/playkey/playkey"
 )
 
-// Snapshot is everything a store holds, with what identifies each resource (ARNs, creation
-// times, tags, revocation sequence numbers), so that one store can be copied into another
-// without loss. Stores fill it in any order; Diff compares two regardless of order.
-type Snapshot struct {
-	KeyPairs    []*playkey.KeyPair
-	Policies    []*playkey.PlaybackRestrictionPolicy
-	Channels    []*playkey.Channel
-	StreamKeys  []*playkey.StreamKey
-	Revocations []*playkey.Revocation
-	// LastRevocationSeq is the revocation counter: the highest Seq ever handed out, which
-	// may be above every Seq in Revocations when revocations went with their channel.
-	// Pollers may have seen it, so a copy must not hand it out again.
-	LastRevocationSeq int64
-	SingleUses        []SingleUseRecord
-	Secrets           map[string][]byte
-}
-
-// SingleUseRecord is the recorded use of a single-use playback token.
-type SingleUseRecord struct {
-	Scope   playkey.Scope
-	UUID    string
-	Expires time.Time
-}
-
-// Count returns how many items of each kind s holds, in a fixed order, for reports.
-func (s *Snapshot) Count() []KindCount {
-	return []KindCount{
-		{"playback key pairs", len(s.KeyPairs)},
-		{"playback restriction policies", len(s.Policies)},
-		{"channels", len(s.Channels)},
-		{"stream keys", len(s.StreamKeys)},
-		{"viewer revocations", len(s.Revocations)},
-		{"single-use token records", len(s.SingleUses)},
-		{"secrets", len(s.Secrets)},
-	}
-}
-
-// KindCount is a number of items of one kind.
-type KindCount struct {
-	Kind string
-	N    int
-}
-
-// Diff describes how other differs from s, one line per item: first the items both hold
-// that differ, then those only other holds, then those only s holds; at most limit lines
-// (all when limit <= 0). A line names the item and the fields that differ, never their
-// values, which may be secret. Times count to the millisecond, and a nil map or slice
-// equals an empty one. No difference gives no lines.
-func (s *Snapshot) Diff(other *Snapshot, limit int) []string {
-	var differ, onlyOther, onlyS []string
-	a, b := s.canonical(), other.canonical()
-	for _, kind := range slices.Sorted(maps.Keys(a)) {
-		for _, key := range slices.Sorted(maps.Keys(a[kind])) {
-			vb, ok := b[kind][key]
-			if !ok {
-				onlyS = append(onlyS, fmt.Sprintf("%s %s: only in the first", kind, key))
-				continue
-			}
-			var fields []string
-			for _, f := range slices.Sorted(maps.Keys(a[kind][key])) {
-				if a[kind][key][f] != vb[f] {
-					fields = append(fields, f)
-				}
-			}
-			switch len(fields) {
-			case 0:
-			case 1:
-				differ = append(differ, fmt.Sprintf("%s %s: %s differs", kind, key, fields[0]))
-			default:
-				differ = append(differ, fmt.Sprintf("%s %s: %s differ", kind, key, strings.Join(fields, ", ")))
-			}
-		}
-	}
-	for _, kind := range slices.Sorted(maps.Keys(b)) {
-		for _, key := range slices.Sorted(maps.Keys(b[kind])) {
-			if _, ok := a[kind][key]; !ok {
-				onlyOther = append(onlyOther, fmt.Sprintf("%s %s: only in the second", kind, key))
-			}
-		}
-	}
-	out := slices.Concat(differ, onlyOther, onlyS)
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out
-}
-
-// canonical returns every item of s as kind -> identity -> field -> a canonical text of
-// the field's value.
-func (s *Snapshot) canonical() map[string]map[string]map[string]string {
-	m := map[string]map[string]map[string]string{}
-	put := func(kind, key string, v any) {
-		if m[kind] == nil {
-			m[kind] = map[string]map[string]string{}
-		}
-		fields := map[string]string{}
-		rv := reflect.ValueOf(v)
-		if rv.Kind() != reflect.Struct {
-			fields["value"] = fmt.Sprintf("%+v", v)
-		} else {
-			for i := range rv.NumField() {
-				if f := rv.Type().Field(i); f.IsExported() {
-					fields[f.Name] = fmt.Sprintf("%+v", rv.Field(i).Interface())
-				}
-			}
-		}
-		m[kind][key] = fields
-	}
-	for _, k := range s.KeyPairs {
-		c := *k
-		c.Tags, c.CreatedAt = cloneTags(k.Tags), millis(k.CreatedAt)
-		c.PublicKeyDER = append([]byte{}, k.PublicKeyDER...)
-		put("playback key pair", k.ARN.String(), c)
-	}
-	for _, p := range s.Policies {
-		c := clonePolicy(p)
-		c.CreatedAt = millis(p.CreatedAt)
-		put("playback restriction policy", p.ARN.String(), *c)
-	}
-	for _, c := range s.Channels {
-		cc := cloneChannel(c)
-		cc.CreatedAt = millis(c.CreatedAt)
-		put("channel", c.ARN.String(), *cc)
-	}
-	for _, k := range s.StreamKeys {
-		kc := *k
-		kc.Tags, kc.CreatedAt = cloneTags(k.Tags), millis(k.CreatedAt)
-		put("stream key", k.ARN.String(), kc)
-	}
-	for _, r := range s.Revocations {
-		rc := *r
-		rc.UpdatedAt = millis(r.UpdatedAt)
-		put("viewer revocation", r.Channel.String()+" viewer "+r.ViewerID, rc)
-	}
-	put("revocation counter", "viewer_revocations", s.LastRevocationSeq)
-	for _, u := range s.SingleUses {
-		u.Expires = millis(u.Expires)
-		put("single-use token", u.Scope.Account+"/"+u.Scope.Region+"/"+u.UUID, u)
-	}
-	for name, v := range s.Secrets {
-		put("secret", name, fmt.Sprintf("%x", v))
-	}
-	return m
-}
-
 // importTimeout bounds Export and Import, which read or write every row.
 const importTimeout = 10 * time.Minute
 
 // Export returns everything the store holds, read in one transaction so that it is
 // consistent even while nodes write.
-func (s *Store) Export(ctx context.Context) (*Snapshot, error) {
-	var snap *Snapshot
+func (s *Store) Export(ctx context.Context) (*playkey.Snapshot, error) {
+	var snap *playkey.Snapshot
 	err := s.doWithin(ctx, "export", importTimeout, func(ctx context.Context) error {
 		tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 		if err != nil {
@@ -182,9 +35,9 @@ func (s *Store) Export(ctx context.Context) (*Snapshot, error) {
 	return snap, nil
 }
 
-func export(ctx context.Context, q querier) (*Snapshot, error) {
+func export(ctx context.Context, q querier) (*playkey.Snapshot, error) {
 	var (
-		snap = &Snapshot{Secrets: map[string][]byte{}}
+		snap = &playkey.Snapshot{Secrets: map[string][]byte{}}
 		err  error
 	)
 	const order = ` ORDER BY account, region, id`
@@ -207,8 +60,8 @@ func export(ctx context.Context, q querier) (*Snapshot, error) {
 	if err := q.QueryRow(ctx, `SELECT value FROM counters WHERE name = 'viewer_revocations'`).Scan(&snap.LastRevocationSeq); err != nil {
 		return nil, err
 	}
-	if snap.SingleUses, err = queryAll(ctx, q, func(row pgx.Row) (SingleUseRecord, error) {
-		var u SingleUseRecord
+	if snap.SingleUses, err = queryAll(ctx, q, func(row pgx.Row) (playkey.SingleUseRecord, error) {
+		var u playkey.SingleUseRecord
 		err := row.Scan(&u.Scope.Account, &u.Scope.Region, &u.UUID, &u.Expires)
 		u.Expires = u.Expires.UTC()
 		return u, err
@@ -250,7 +103,7 @@ var importTables = []string{"playback_restriction_policies", "channels", "stream
 // serving from the store wait rather than interleave. A snap that breaks the store's rules
 // (more key pairs in a scope than the quota, a duplicate key, a reference to a missing
 // resource) is refused.
-func (s *Store) Import(ctx context.Context, snap *Snapshot) (copied bool, err error) {
+func (s *Store) Import(ctx context.Context, snap *playkey.Snapshot) (copied bool, err error) {
 	err = s.doWithin(ctx, "import", importTimeout, func(ctx context.Context) error {
 		tx, err := s.pool.Begin(ctx)
 		if err != nil {
@@ -289,7 +142,7 @@ func (s *Store) Import(ctx context.Context, snap *Snapshot) (copied bool, err er
 	return copied, err
 }
 
-func importAll(ctx context.Context, tx pgx.Tx, snap *Snapshot) error {
+func importAll(ctx context.Context, tx pgx.Tx, snap *playkey.Snapshot) error {
 	fail := func(what fmt.Stringer, err error) error { return fmt.Errorf("%s: %w", what, err) }
 	for _, p := range snap.Policies {
 		if err := insertPolicy(ctx, tx, p); err != nil {
@@ -313,7 +166,7 @@ func importAll(ctx context.Context, tx pgx.Tx, snap *Snapshot) error {
 	count := map[playkey.Scope]int{}
 	for _, k := range kps {
 		if count[k.ARN.Scope()]++; count[k.ARN.Scope()] > playkey.MaxKeyPairs {
-			return fail(k.ARN, quotaExceeded(playkey.MaxKeyPairs, k.ARN.Region))
+			return fail(k.ARN, playkey.KeyPairQuotaExceeded(playkey.MaxKeyPairs, k.ARN.Region))
 		}
 		if k.ARN.Type != playkey.TypePlaybackKey {
 			return fail(k.ARN, fmt.Errorf("not a playback key ARN"))

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/playkey/playkey"
-	"github.com/playkey/playkey/postgres"
 	"github.com/playkey/playkey/storetest"
 )
 
@@ -67,7 +66,7 @@ func TestExportImport(t *testing.T) {
 	dangling := *snap
 	dangling.StreamKeys = append(slices.Clone(snap.StreamKeys), playkey.NewStreamKey(
 		playkey.ARN{Region: scope.Region, Account: scope.Account, Type: playkey.TypeChannel, ID: "missing"}, time.Now()))
-	for name, bad := range map[string]*postgres.Snapshot{"over quota": &over, "same key twice": &dup, "dangling stream key": &dangling} {
+	for name, bad := range map[string]*playkey.Snapshot{"over quota": &over, "same key twice": &dup, "dangling stream key": &dangling} {
 		_, url := newSchema(t)
 		s := open(t, url)
 		if _, err := s.Import(ctx, bad); err == nil {
@@ -77,7 +76,7 @@ func TestExportImport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := (&postgres.Snapshot{}).Diff(empty, 0); len(d) > 0 {
+		if d := (&playkey.Snapshot{}).Diff(empty, 0); len(d) > 0 {
 			t.Errorf("%s: the refused import left %v", name, d)
 		}
 	}

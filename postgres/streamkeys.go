@@ -33,8 +33,7 @@ func (s *Store) CreateStreamKey(ctx context.Context, key *playkey.StreamKey) err
 			return err
 		}
 		if n >= playkey.MaxStreamKeysPerChannel {
-			return playkey.Errorf(playkey.ErrServiceQuotaExceeded,
-				"channel %s already has a stream key, the most IVS allows; delete it first to reset it", c)
+			return playkey.StreamKeyQuotaExceeded(c)
 		}
 		return insertStreamKey(ctx, tx, key)
 	})
@@ -52,14 +51,14 @@ func insertStreamKey(ctx context.Context, tx querier, key *playkey.StreamKey) er
 	switch uniqueViolation(err) {
 	case ukStreamKeyValue:
 		// Values are 30 random characters: only a caller reusing one gets here.
-		return playkey.Errorf(playkey.ErrConflict, "stream key %s: its value is already in use", a)
+		return playkey.StreamKeyValueInUse(a)
 	case "":
 		if foreignKeyViolation(err) == fkStreamKeyChannel {
 			return playkey.NotFound(key.Channel)
 		}
 		return err
 	default:
-		return playkey.Errorf(playkey.ErrConflict, "stream key %s already exists", a)
+		return playkey.AlreadyExists(a)
 	}
 }
 
@@ -122,7 +121,7 @@ func scanStreamKey(row pgx.Row) (*playkey.StreamKey, error) {
 		return nil, err
 	}
 	k.Channel.Account, k.Channel.Region = k.ARN.Account, k.ARN.Region
-	k.Tags = cloneTags(k.Tags)
+	k.Tags = playkey.CloneTags(k.Tags)
 	k.CreatedAt = k.CreatedAt.UTC()
 	return &k, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/playkey/playkey"
@@ -43,7 +42,7 @@ func (s *Store) CreateChannel(ctx context.Context, ch *playkey.Channel, key *pla
 			nullID(ch.PlaybackRestrictionPolicy), ch.SRTPassphrase, tags, ch.CreatedAt.UnixMilli())
 		switch constraintViolation(err) {
 		case violatesPrimaryKey:
-			return playkey.Errorf(playkey.ErrConflict, "channel %s already exists", a)
+			return playkey.AlreadyExists(a)
 		case violatesForeignKey:
 			return playkey.NotFound(ch.PlaybackRestrictionPolicy)
 		}
@@ -102,7 +101,7 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 		if err != nil {
 			return err
 		}
-		next := cloneChannel(cur)
+		next := cur.Clone()
 		if err := change(next); err != nil {
 			return err
 		}
@@ -128,7 +127,7 @@ func (s *Store) UpdateChannel(ctx context.Context, arn playkey.ARN, change func(
 		if err != nil {
 			return internal(ctx, "update channel: write", err)
 		}
-		out = cloneChannel(next)
+		out = next.Clone()
 		return nil
 	})
 	if err != nil {
@@ -167,13 +166,4 @@ func scanChannel(row scanner) (*playkey.Channel, error) {
 	}
 	c.CreatedAt = time.UnixMilli(createdAt).UTC()
 	return &c, nil
-}
-
-func cloneChannel(c *playkey.Channel) *playkey.Channel {
-	out := *c
-	out.Tags = maps.Clone(c.Tags)
-	if out.Tags == nil {
-		out.Tags = map[string]string{}
-	}
-	return &out
 }

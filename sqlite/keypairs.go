@@ -43,7 +43,7 @@ func (s *Store) CreateKeyPair(ctx context.Context, kp *playkey.KeyPair) error {
 	switch {
 	case err == nil:
 		dup := playkey.ARN{Region: a.Region, Account: a.Account, Type: playkey.TypePlaybackKey, ID: other}
-		return conflict(kp.Fingerprint, dup)
+		return playkey.FingerprintConflict(kp.Fingerprint, dup)
 	case !errors.Is(err, sql.ErrNoRows):
 		return internal(ctx, "create key pair: check fingerprint", err)
 	}
@@ -55,8 +55,7 @@ func (s *Store) CreateKeyPair(ctx context.Context, kp *playkey.KeyPair) error {
 		return internal(ctx, "create key pair: count", err)
 	}
 	if n >= playkey.MaxKeyPairs {
-		return playkey.Errorf(playkey.ErrServiceQuotaExceeded,
-			"this account already has %d playback key pairs in %s, the most IVS allows; delete one first", n, a.Region)
+		return playkey.KeyPairQuotaExceeded(n, a.Region)
 	}
 	_, err = tx.ExecContext(ctx,
 		`INSERT INTO playback_key_pairs (account, region, id, name, fingerprint, public_key_der, tags, created_at)
@@ -66,10 +65,9 @@ func (s *Store) CreateKeyPair(ctx context.Context, kp *playkey.KeyPair) error {
 	// remain the last word if one does not.
 	switch constraintViolation(err) {
 	case violatesPrimaryKey:
-		return playkey.Errorf(playkey.ErrConflict, "playback key pair %s already exists", a)
+		return playkey.AlreadyExists(a)
 	case violatesUnique:
-		return playkey.Errorf(playkey.ErrConflict,
-			"a playback key pair with fingerprint %s already exists in this account and region", kp.Fingerprint)
+		return playkey.FingerprintConflict(kp.Fingerprint, playkey.ARN{})
 	}
 	if err != nil {
 		return internal(ctx, "create key pair: insert", err)
@@ -78,11 +76,6 @@ func (s *Store) CreateKeyPair(ctx context.Context, kp *playkey.KeyPair) error {
 		return internal(ctx, "create key pair: commit", err)
 	}
 	return nil
-}
-
-func conflict(fingerprint string, existing playkey.ARN) error {
-	return playkey.Errorf(playkey.ErrConflict,
-		"a playback key pair with fingerprint %s already exists in this account and region (arn %s)", fingerprint, existing)
 }
 
 const keyPairColumns = `account, region, id, name, fingerprint, public_key_der, tags, created_at`

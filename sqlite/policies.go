@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/playkey/playkey"
@@ -31,7 +30,7 @@ func (s *Store) CreatePlaybackRestrictionPolicy(ctx context.Context, p *playkey.
 		`INSERT INTO playback_restriction_policies (`+policyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.Account, a.Region, a.ID, p.Name, countries, origins, boolInt(p.EnableStrictOriginEnforcement), tags, p.CreatedAt.UnixMilli())
 	if constraintViolation(err) == violatesPrimaryKey {
-		return playkey.Errorf(playkey.ErrConflict, "playback restriction policy %s already exists", a)
+		return playkey.AlreadyExists(a)
 	}
 	if err != nil {
 		return internal(ctx, "create playback restriction policy", err)
@@ -71,7 +70,7 @@ func (s *Store) UpdatePlaybackRestrictionPolicy(ctx context.Context, arn playkey
 		if err != nil {
 			return err
 		}
-		next := clonePolicy(cur)
+		next := cur.Clone()
 		if err := change(next); err != nil {
 			return err
 		}
@@ -86,7 +85,7 @@ func (s *Store) UpdatePlaybackRestrictionPolicy(ctx context.Context, arn playkey
 			next.Name, countries, origins, boolInt(next.EnableStrictOriginEnforcement), arn.Account, arn.Region, arn.ID); err != nil {
 			return internal(ctx, "update playback restriction policy: write", err)
 		}
-		out = clonePolicy(next)
+		out = next.Clone()
 		return nil
 	})
 	if err != nil {
@@ -110,14 +109,13 @@ func (s *Store) DeletePlaybackRestrictionPolicy(ctx context.Context, arn playkey
 		switch {
 		case err == nil:
 			ch := playkey.ARN{Region: arn.Region, Account: arn.Account, Type: playkey.TypeChannel, ID: user}
-			return playkey.Errorf(playkey.ErrConflict,
-				"playback restriction policy %s is in use by channel %s; remove it from every channel first", arn, ch)
+			return playkey.PolicyInUse(arn, ch)
 		case !errors.Is(err, sql.ErrNoRows):
 			return internal(ctx, "delete playback restriction policy: check use", err)
 		}
 		err = deleteResource(ctx, tx, "delete playback restriction policy", arn, playkey.TypePlaybackRestrictionPolicy)
 		if constraintViolation(err) == violatesForeignKey {
-			return playkey.Errorf(playkey.ErrConflict, "playback restriction policy %s is in use by a channel", arn)
+			return playkey.PolicyInUse(arn, playkey.ARN{})
 		}
 		return err
 	})
@@ -158,15 +156,4 @@ func scanPolicy(row scanner) (*playkey.PlaybackRestrictionPolicy, error) {
 	}
 	p.CreatedAt = time.UnixMilli(createdAt).UTC()
 	return &p, nil
-}
-
-func clonePolicy(p *playkey.PlaybackRestrictionPolicy) *playkey.PlaybackRestrictionPolicy {
-	out := *p
-	out.AllowedCountries = append([]string{}, p.AllowedCountries...)
-	out.AllowedOrigins = append([]string{}, p.AllowedOrigins...)
-	out.Tags = maps.Clone(p.Tags)
-	if out.Tags == nil {
-		out.Tags = map[string]string{}
-	}
-	return &out
 }

@@ -26,8 +26,7 @@ func (s *Store) CreateStreamKey(ctx context.Context, key *playkey.StreamKey) err
 			return internal(ctx, "create stream key: count", err)
 		}
 		if n >= playkey.MaxStreamKeysPerChannel {
-			return playkey.Errorf(playkey.ErrServiceQuotaExceeded,
-				"channel %s already has a stream key, the most IVS allows; delete it first to reset it", key.Channel)
+			return playkey.StreamKeyQuotaExceeded(key.Channel)
 		}
 		return insertStreamKey(ctx, tx, key)
 	})
@@ -48,10 +47,10 @@ func insertStreamKey(ctx context.Context, tx *sql.Tx, key *playkey.StreamKey) er
 		a.Account, a.Region, a.ID, key.Channel.ID, key.Value, tags, key.CreatedAt.UnixMilli())
 	switch constraintViolation(err) {
 	case violatesPrimaryKey:
-		return playkey.Errorf(playkey.ErrConflict, "stream key %s already exists", a)
+		return playkey.AlreadyExists(a)
 	case violatesUnique:
 		// Values are 30 random characters: only a caller reusing one gets here.
-		return playkey.Errorf(playkey.ErrConflict, "stream key %s: its value is already in use", a)
+		return playkey.StreamKeyValueInUse(a)
 	case violatesForeignKey:
 		return playkey.NotFound(key.Channel)
 	}

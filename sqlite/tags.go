@@ -38,22 +38,7 @@ func (s *Store) Tags(ctx context.Context, arn playkey.ARN) (map[string]string, e
 // has. It returns Validation, and changes nothing, when the result would hold more than
 // playkey.MaxTags tags.
 func (s *Store) TagResource(ctx context.Context, arn playkey.ARN, tags map[string]string) error {
-	return s.updateTags(ctx, arn, func(cur map[string]string) error {
-		added := 0
-		for k := range tags {
-			if _, ok := cur[k]; !ok {
-				added++
-			}
-		}
-		if n := len(cur) + added; n > playkey.MaxTags {
-			return playkey.Errorf(playkey.ErrValidation,
-				"the resource has %d tags and would have %d; a resource has at most %d", len(cur), n, playkey.MaxTags)
-		}
-		for k, v := range tags {
-			cur[k] = v
-		}
-		return nil
-	})
+	return s.updateTags(ctx, arn, func(cur map[string]string) error { return playkey.MergeTags(cur, tags) })
 }
 
 // UntagResource removes the named tags from the resource; keys it does not have are ignored.

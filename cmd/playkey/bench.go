@@ -1,63 +1,30 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/x509"
-	"errors"
-	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/playkey/playkey"
-	"github.com/playkey/playkey/gate"
-	"github.com/playkey/playkey/keypair"
-	"github.com/playkey/playkey/sqlite"
-	"github.com/playkey/playkey/token"
+	"github.com/playkey/playkey/internal/gatebench"
 )
 
 var benchCommand = &command{
 	name:    "bench",
 	summary: "measure the playback gate over loopback",
-	run: func(ctx context.Context, io *stdio, args []string) error {
-		return subcommands(ctx, io, "bench", args, []*command{
+	run: func(ctx context.Context, std *stdio, args []string) error {
+		return subcommands(ctx, std, "bench", args, []*command{
 			{name: "gate", summary: "many concurrent viewers against an in-process origin and gate", run: runBenchGate},
 		})
 	},
 }
 
-// Bounds on what a benchmark may ask for: it runs on this machine, over loopback only.
-const (
-	maxBenchViewers  = 10_000
-	maxBenchDuration = 10 * time.Minute
-)
-
-type benchConfig struct {
-	viewers     int
-	duration    time.Duration
-	perViewer   int
-	segmentSize int
-	segments    int
-}
-
-func runBenchGate(ctx context.Context, io *stdio, args []string) error {
-	var bc benchConfig
-	fs := newFlagSet(io, "bench gate", "")
-	fs.IntVar(&bc.viewers, "viewers", 100, "concurrent `N` viewers, each with its own token")
-	fs.DurationVar(&bc.duration, "duration", 10*time.Second, "how long the viewers play")
-	fs.IntVar(&bc.perViewer, "requests-per-viewer", 0, "stop a viewer after `N` requests (0: only the duration bounds it)")
-	fs.IntVar(&bc.segmentSize, "segment-size", 64<<10, "`BYTES` in each segment the origin serves")
-	fs.IntVar(&bc.segments, "segments", 10, "segments in each media playlist")
+func runBenchGate(ctx context.Context, std *stdio, args []string) error {
+	var bc gatebench.Config
+	fs := newFlagSet(std, "bench gate", "")
+	fs.IntVar(&bc.Viewers, "viewers", 100, "concurrent `N` viewers, each with its own token")
+	fs.DurationVar(&bc.Duration, "duration", 10*time.Second, "how long the viewers play")
+	fs.IntVar(&bc.RequestsPerViewer, "requests-per-viewer", 0, "stop a viewer after `N` requests (0: only the duration bounds it)")
+	fs.IntVar(&bc.SegmentSize, "segment-size", 64<<10, "`BYTES` in each segment the origin serves")
+	fs.IntVar(&bc.Segments, "segments", 10, "segments in each media playlist")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -65,302 +32,21 @@ func runBenchGate(ctx context.Context, io *stdio, args []string) error {
 	switch {
 	case len(rest) > 0:
 		return usageErrorf("bench gate takes no arguments")
-	case bc.viewers < 1 || bc.viewers > maxBenchViewers:
-		return usageErrorf("--viewers must be 1 to %d", maxBenchViewers)
-	case bc.duration <= 0 || bc.duration > maxBenchDuration:
-		return usageErrorf("--duration must be positive and at most %v", maxBenchDuration)
-	case bc.segmentSize < 1 || bc.segmentSize > 64<<20:
+	case bc.Viewers < 1 || bc.Viewers > gatebench.MaxViewers:
+		return usageErrorf("--viewers must be 1 to %d", gatebench.MaxViewers)
+	case bc.Duration <= 0 || bc.Duration > gatebench.MaxDuration:
+		return usageErrorf("--duration must be positive and at most %v", gatebench.MaxDuration)
+	case bc.SegmentSize < 1 || bc.SegmentSize > 64<<20:
 		return usageErrorf("--segment-size must be 1 byte to 64 MiB")
-	case bc.segments < 1 || bc.segments > 1000:
+	case bc.Segments < 1 || bc.Segments > 1000:
 		return usageErrorf("--segments must be 1 to 1000")
-	case bc.perViewer < 0:
+	case bc.RequestsPerViewer < 0:
 		return usageErrorf("--requests-per-viewer must not be negative")
 	}
-	res, err := benchGate(ctx, bc)
+	res, err := gatebench.Run(ctx, bc)
 	if err != nil {
 		return err
 	}
-	res.print(io.out, bc)
+	res.Print(std.out, bc)
 	return nil
-}
-
-// benchResult is what a run measured.
-type benchResult struct {
-	requests, errors int
-	bytes            int64
-	elapsed          time.Duration
-	all, starts      []time.Duration
-	metrics          gate.Metrics
-}
-
-func (r *benchResult) print(w io.Writer, bc benchConfig) {
-	slices.Sort(r.all)
-	slices.Sort(r.starts)
-	secs := r.elapsed.Seconds()
-	fmt.Fprintf(w, "viewers %d, %v, %d segments of %d bytes per rendition, loopback\n", bc.viewers, r.elapsed.Round(time.Millisecond), bc.segments, bc.segmentSize)
-	fmt.Fprintf(w, "requests      %d (%.0f/s), errors %d, %.1f MB/s\n", r.requests, float64(r.requests)/secs, r.errors, float64(r.bytes)/secs/1e6)
-	fmt.Fprintf(w, "latency       p50 %v  p90 %v  p99 %v  max %v (all requests)\n", pct(r.all, 50), pct(r.all, 90), pct(r.all, 99), pct(r.all, 100))
-	fmt.Fprintf(w, "session start p50 %v  p90 %v  p99 %v  (%d multivariant requests with a token)\n", pct(r.starts, 50), pct(r.starts, 90), pct(r.starts, 99), len(r.starts))
-	fmt.Fprintf(w, "ECDSA         %d verifications for %d sessions and %d requests; later requests cost one HMAC\n", r.metrics.Verifications, r.metrics.Sessions, r.requests)
-}
-
-// pct returns the p-th percentile of sorted durations.
-func pct(sorted []time.Duration, p int) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := (len(sorted)*p + 99) / 100
-	i = min(max(i-1, 0), len(sorted)-1)
-	return sorted[i].Round(time.Microsecond)
-}
-
-// benchGate runs a synthetic origin, a gate over a temporary SQLite store, and the viewers,
-// all on 127.0.0.1.
-func benchGate(ctx context.Context, bc benchConfig) (*benchResult, error) {
-	dir, err := os.MkdirTemp("", "playkey-bench")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "playkey.db"))
-	if err != nil {
-		return nil, err
-	}
-	defer store.Close()
-
-	scope := playkey.Scope{Account: "000000000000", Region: "us-west-2"}
-	key, err := keypair.Generate()
-	if err != nil {
-		return nil, err
-	}
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	if err := store.CreateKeyPair(ctx, &playkey.KeyPair{
-		ARN:         playkey.ARN{Region: scope.Region, Account: scope.Account, Type: playkey.TypePlaybackKey, ID: playkey.NewID()},
-		Fingerprint: keypair.Fingerprint(der), PublicKeyDER: der, CreatedAt: now,
-	}); err != nil {
-		return nil, err
-	}
-	channel := playkey.ARN{Region: scope.Region, Account: scope.Account, Type: playkey.TypeChannel, ID: playkey.NewID()}
-	if err := store.CreateChannel(ctx, &playkey.Channel{
-		ARN: channel, Authorized: true, LatencyMode: playkey.LatencyLow, Type: playkey.ChannelStandard,
-		ContainerFormat: playkey.ContainerTS, CreatedAt: now,
-		Multitrack: playkey.Multitrack{Policy: playkey.MultitrackAllow, MaximumResolution: playkey.ResolutionFullHD},
-	}, nil); err != nil {
-		return nil, err
-	}
-
-	originLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	origin := &http.Server{Handler: benchOrigin(bc), ReadHeaderTimeout: 10 * time.Second}
-	go origin.Serve(originLn)
-	defer origin.Close()
-
-	g, err := gate.New(ctx, gate.Config{
-		State:  storeState{store},
-		Origin: "http://" + originLn.Addr().String() + "/{channel}/index.m3u8",
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer g.Close()
-	gateLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	gateSrv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
-	go gateSrv.Serve(gateLn)
-	defer gateSrv.Close()
-	base := "http://" + gateLn.Addr().String()
-
-	// Tokens are signed before the clock starts: signing is the customer's backend's work.
-	tokens := make([]string, bc.viewers)
-	for i := range tokens {
-		tokens[i], err = token.Sign(token.Claims{
-			ChannelARN: channel.String(),
-			Exp:        time.Now().Add(token.MaxRestrictedLifetime).Unix(),
-			ViewerID:   "viewer-" + strconv.Itoa(i),
-		}, key)
-		if err != nil {
-			return nil, err
-		}
-	}
-	playback := base + "/api/video/v1/" + channel.Region + "." + channel.Account + ".channel." + channel.ID + ".m3u8?token="
-
-	client := &http.Client{Transport: &http.Transport{
-		MaxIdleConns:        bc.viewers,
-		MaxIdleConnsPerHost: bc.viewers,
-		DisableCompression:  true,
-	}}
-	defer client.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(ctx, bc.duration)
-	defer cancel()
-
-	res := &benchResult{}
-	var mu sync.Mutex
-	var requests, errs, nbytes atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range bc.viewers {
-		wg.Go(func() {
-			v := &viewer{client: client, base: base}
-			v.play(ctx, playback+tokens[i], i, bc.perViewer)
-			requests.Add(int64(v.requests))
-			errs.Add(int64(v.errors))
-			nbytes.Add(v.bytes)
-			mu.Lock()
-			res.all = append(res.all, v.latencies...)
-			if v.start > 0 {
-				res.starts = append(res.starts, v.start)
-			}
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	res.elapsed = time.Since(start)
-	res.requests, res.errors, res.bytes = int(requests.Load()), int(errs.Load()), nbytes.Load()
-	res.metrics = g.Metrics()
-	if res.requests == 0 {
-		return nil, errors.New("no request completed")
-	}
-	return res, nil
-}
-
-// benchOrigin serves a multivariant playlist of three renditions, their media playlists,
-// and segments of the configured size, for any channel.
-func benchOrigin(bc benchConfig) http.Handler {
-	segment := make([]byte, bc.segmentSize)
-	for i := range segment {
-		segment[i] = byte(i)
-	}
-	var media strings.Builder
-	media.WriteString("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n")
-	for i := range bc.segments {
-		fmt.Fprintf(&media, "#EXTINF:2.000,\nseg%d.ts\n", i)
-	}
-	media.WriteString("#EXT-X-ENDLIST\n")
-	const multivariant = "#EXTM3U\n" +
-		"#EXT-X-STREAM-INF:BANDWIDTH=6000000,RESOLUTION=1920x1080\n1080p/index.m3u8\n" +
-		"#EXT-X-STREAM-INF:BANDWIDTH=3000000,RESOLUTION=1280x720\n720p/index.m3u8\n" +
-		"#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\n360p/index.m3u8\n"
-	modTime := time.Now()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		switch {
-		case strings.HasSuffix(p, "p/index.m3u8"):
-			w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
-			io.WriteString(w, media.String())
-		case strings.HasSuffix(p, "/index.m3u8"):
-			w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
-			io.WriteString(w, multivariant)
-		case strings.HasSuffix(p, ".ts"):
-			w.Header().Set("Content-Type", "video/mp2t")
-			w.Header().Set("Cache-Control", "max-age=3600")
-			http.ServeContent(w, r, "", modTime, strings.NewReader(string(segment)))
-		default:
-			http.NotFound(w, r)
-		}
-	})
-}
-
-// viewer plays one session: the multivariant playlist with its token, then its rendition's
-// media playlist and segments, over and over, until ctx ends or it has made max requests.
-type viewer struct {
-	client    *http.Client
-	base      string
-	requests  int
-	errors    int
-	bytes     int64
-	start     time.Duration
-	latencies []time.Duration
-}
-
-func (v *viewer) play(ctx context.Context, playbackURL string, n, maxRequests int) {
-	body, d, ok := v.get(ctx, playbackURL)
-	if !ok {
-		return
-	}
-	v.start = d
-	variants := playlistURIs(body)
-	if len(variants) == 0 {
-		v.errors++
-		return
-	}
-	variant := v.base + variants[n%len(variants)]
-	for ctx.Err() == nil {
-		body, _, ok := v.get(ctx, variant)
-		if !ok {
-			return
-		}
-		for _, seg := range playlistURIs(body) {
-			if ctx.Err() != nil || (maxRequests > 0 && v.requests >= maxRequests) {
-				return
-			}
-			if _, _, ok := v.get(ctx, v.base+seg); !ok {
-				return
-			}
-		}
-		if maxRequests > 0 && v.requests >= maxRequests {
-			return
-		}
-	}
-}
-
-// get fetches a URL and records its latency; it reports false when the viewer should stop.
-func (v *viewer) get(ctx context.Context, u string) (string, time.Duration, bool) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		v.errors++
-		return "", 0, false
-	}
-	t := time.Now()
-	resp, err := v.client.Do(req)
-	if err != nil {
-		if ctx.Err() == nil {
-			v.errors++
-		}
-		return "", 0, false
-	}
-	var body []byte
-	var n int64
-	if strings.HasSuffix(req.URL.Path, ".m3u8") {
-		body, err = io.ReadAll(resp.Body)
-		n = int64(len(body))
-	} else {
-		n, err = io.Copy(io.Discard, resp.Body)
-	}
-	resp.Body.Close()
-	if err != nil {
-		if ctx.Err() == nil {
-			v.errors++
-		}
-		return "", 0, false
-	}
-	d := time.Since(t)
-	v.requests++
-	v.bytes += n
-	v.latencies = append(v.latencies, d)
-	if resp.StatusCode != http.StatusOK {
-		v.errors++
-		return "", d, false
-	}
-	return string(body), d, true
-}
-
-// playlistURIs lists the URI lines of a playlist.
-func playlistURIs(p string) []string {
-	var out []string
-	sc := bufio.NewScanner(strings.NewReader(p))
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	return out
 }

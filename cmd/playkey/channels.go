@@ -15,8 +15,8 @@ import (
 var channelsCommand = &command{
 	name:    "channels",
 	summary: "manage channels through the IVS API (playkey or real IVS)",
-	run: func(ctx context.Context, io *stdio, args []string) error {
-		return subcommands(ctx, io, "channels", args, []*command{
+	run: func(ctx context.Context, std *stdio, args []string) error {
+		return subcommands(ctx, std, "channels", args, []*command{
 			{name: "create", summary: "create a channel and its stream key", run: runChannelsCreate},
 			{name: "list", summary: "list the channels of the account and region", run: runChannelsList},
 			{name: "get", summary: "show one channel", run: runChannelsGet},
@@ -39,11 +39,11 @@ func (f *channelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.policy, "policy", "", "playback restriction policy `ARN`")
 }
 
-func runChannelsCreate(ctx context.Context, io *stdio, args []string) error {
+func runChannelsCreate(ctx context.Context, std *stdio, args []string) error {
 	var cf channelFlags
 	var private bool
 	var tags stringList
-	af, client, _, err := clientCommand(ctx, io, "channels create", "", args, func(fs *flag.FlagSet) {
+	af, client, _, err := clientCommand(ctx, std, "channels create", "", args, func(fs *flag.FlagSet) {
 		cf.register(fs)
 		fs.BoolVar(&private, "private", false, "make playback private: viewers need a playback authorization token")
 		fs.Var(&tags, "tag", "`KEY=VALUE` tag (repeatable)")
@@ -67,17 +67,17 @@ func runChannelsCreate(ctx context.Context, io *stdio, args []string) error {
 		return apiError(err)
 	}
 	if af.output == "json" {
-		return printJSON(io, map[string]any{"channel": out.Channel, "streamKey": out.StreamKey})
+		return printJSON(std, map[string]any{"channel": out.Channel, "streamKey": out.StreamKey})
 	}
-	printChannel(io, out.Channel)
-	fmt.Fprintf(io.out, "stream key:    %s\n", aws.ToString(out.StreamKey.Arn))
-	fmt.Fprintf(io.out, "stream value:  %s\n", aws.ToString(out.StreamKey.Value))
+	printChannel(std, out.Channel)
+	fmt.Fprintf(std.out, "stream key:    %s\n", aws.ToString(out.StreamKey.Arn))
+	fmt.Fprintf(std.out, "stream value:  %s\n", aws.ToString(out.StreamKey.Value))
 	return nil
 }
 
-func runChannelsList(ctx context.Context, io *stdio, args []string) error {
+func runChannelsList(ctx context.Context, std *stdio, args []string) error {
 	var name, policy string
-	af, client, _, err := clientCommand(ctx, io, "channels list", "", args, func(fs *flag.FlagSet) {
+	af, client, _, err := clientCommand(ctx, std, "channels list", "", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "only channels with this `NAME`")
 		fs.StringVar(&policy, "policy", "", "only channels with this playback restriction policy `ARN`")
 	})
@@ -94,9 +94,9 @@ func runChannelsList(ctx context.Context, io *stdio, args []string) error {
 		all = append(all, page.Channels...)
 	}
 	if af.output == "json" {
-		return printJSON(io, map[string]any{"channels": all})
+		return printJSON(std, map[string]any{"channels": all})
 	}
-	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ARN\tNAME\tTYPE\tLATENCY\tPRIVATE\tPOLICY\tTAGS")
 	for _, c := range all {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", aws.ToString(c.Arn), orDash(aws.ToString(c.Name)), c.Type, c.LatencyMode,
@@ -105,20 +105,20 @@ func runChannelsList(ctx context.Context, io *stdio, args []string) error {
 	return tw.Flush()
 }
 
-func runChannelsGet(ctx context.Context, io *stdio, args []string) error {
-	return withARN(ctx, io, "channels get", args, func(ctx context.Context, af *apiFlags, client *ivs.Client, arn string) error {
+func runChannelsGet(ctx context.Context, std *stdio, args []string) error {
+	return withARN(ctx, std, "channels get", args, func(ctx context.Context, af *apiFlags, client *ivs.Client, arn string) error {
 		out, err := client.GetChannel(ctx, &ivs.GetChannelInput{Arn: aws.String(arn)})
 		if err != nil {
 			return apiError(err)
 		}
-		return showChannel(io, af.output, out.Channel)
+		return showChannel(std, af.output, out.Channel)
 	})
 }
 
-func runChannelsUpdate(ctx context.Context, io *stdio, args []string) error {
+func runChannelsUpdate(ctx context.Context, std *stdio, args []string) error {
 	var cf channelFlags
 	var private, public, noPolicy bool
-	af, client, rest, err := clientCommand(ctx, io, "channels update", "ARN", args, func(fs *flag.FlagSet) {
+	af, client, rest, err := clientCommand(ctx, std, "channels update", "ARN", args, func(fs *flag.FlagSet) {
 		cf.register(fs)
 		fs.BoolVar(&private, "private", false, "make playback private (playback authorization tokens required)")
 		fs.BoolVar(&public, "public", false, "make playback public")
@@ -152,22 +152,22 @@ func runChannelsUpdate(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	return showChannel(io, af.output, out.Channel)
+	return showChannel(std, af.output, out.Channel)
 }
 
-func runChannelsDelete(ctx context.Context, io *stdio, args []string) error {
-	return withARN(ctx, io, "channels delete", args, func(ctx context.Context, af *apiFlags, client *ivs.Client, arn string) error {
+func runChannelsDelete(ctx context.Context, std *stdio, args []string) error {
+	return withARN(ctx, std, "channels delete", args, func(ctx context.Context, af *apiFlags, client *ivs.Client, arn string) error {
 		if _, err := client.DeleteChannel(ctx, &ivs.DeleteChannelInput{Arn: aws.String(arn)}); err != nil {
 			return apiError(err)
 		}
-		fmt.Fprintf(io.out, "deleted %s and its stream key\n", arn)
+		fmt.Fprintf(std.out, "deleted %s and its stream key\n", arn)
 		return nil
 	})
 }
 
-func runChannelsRevoke(ctx context.Context, io *stdio, args []string) error {
+func runChannelsRevoke(ctx context.Context, std *stdio, args []string) error {
 	var viewer, upTo string
-	_, client, rest, err := clientCommand(ctx, io, "channels revoke", "ARN", args, func(fs *flag.FlagSet) {
+	_, client, rest, err := clientCommand(ctx, std, "channels revoke", "ARN", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&viewer, "viewer-id", "", "the aws:viewer-id of the sessions to revoke (required)")
 		fs.StringVar(&upTo, "up-to", "0", "revoke the sessions whose aws:viewer-session-version is at most `N`")
 	})
@@ -188,33 +188,33 @@ func runChannelsRevoke(ctx context.Context, io *stdio, args []string) error {
 	}); err != nil {
 		return apiError(err)
 	}
-	fmt.Fprintf(io.out, "revoked the sessions of viewer %q with versions up to %d on %s\n", viewer, n, rest[0])
+	fmt.Fprintf(std.out, "revoked the sessions of viewer %q with versions up to %d on %s\n", viewer, n, rest[0])
 	return nil
 }
 
 // showChannel prints a channel as JSON ({"channel": ...}) or as text.
-func showChannel(io *stdio, output string, c *types.Channel) error {
+func showChannel(std *stdio, output string, c *types.Channel) error {
 	if output == "json" {
-		return printJSON(io, map[string]any{"channel": c})
+		return printJSON(std, map[string]any{"channel": c})
 	}
-	printChannel(io, c)
+	printChannel(std, c)
 	return nil
 }
 
-func printChannel(io *stdio, c *types.Channel) {
-	fmt.Fprintf(io.out, "arn:           %s\n", aws.ToString(c.Arn))
-	fmt.Fprintf(io.out, "name:          %s\n", orDash(aws.ToString(c.Name)))
+func printChannel(std *stdio, c *types.Channel) {
+	fmt.Fprintf(std.out, "arn:           %s\n", aws.ToString(c.Arn))
+	fmt.Fprintf(std.out, "name:          %s\n", orDash(aws.ToString(c.Name)))
 	if c.Preset != "" {
-		fmt.Fprintf(io.out, "type:          %s %s\n", c.Type, c.Preset)
+		fmt.Fprintf(std.out, "type:          %s %s\n", c.Type, c.Preset)
 	} else {
-		fmt.Fprintf(io.out, "type:          %s\n", c.Type)
+		fmt.Fprintf(std.out, "type:          %s\n", c.Type)
 	}
-	fmt.Fprintf(io.out, "latency mode:  %s\n", c.LatencyMode)
-	fmt.Fprintf(io.out, "private:       %s\n", yesNo(c.Authorized))
-	fmt.Fprintf(io.out, "policy:        %s\n", orDash(aws.ToString(c.PlaybackRestrictionPolicyArn)))
-	fmt.Fprintf(io.out, "playback URL:  %s\n", aws.ToString(c.PlaybackUrl))
-	fmt.Fprintf(io.out, "ingest:        rtmps://%s:443/app/\n", aws.ToString(c.IngestEndpoint))
-	fmt.Fprintf(io.out, "tags:          %s\n", formatTags(c.Tags))
+	fmt.Fprintf(std.out, "latency mode:  %s\n", c.LatencyMode)
+	fmt.Fprintf(std.out, "private:       %s\n", yesNo(c.Authorized))
+	fmt.Fprintf(std.out, "policy:        %s\n", orDash(aws.ToString(c.PlaybackRestrictionPolicyArn)))
+	fmt.Fprintf(std.out, "playback URL:  %s\n", aws.ToString(c.PlaybackUrl))
+	fmt.Fprintf(std.out, "ingest:        rtmps://%s:443/app/\n", aws.ToString(c.IngestEndpoint))
+	fmt.Fprintf(std.out, "tags:          %s\n", formatTags(c.Tags))
 }
 
 func yesNo(b bool) string {

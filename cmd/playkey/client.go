@@ -90,8 +90,8 @@ func errorMessage(ae smithy.APIError) string {
 }
 
 // withARN runs a command that takes the API flags and exactly one ARN.
-func withARN(ctx context.Context, io *stdio, name string, args []string, f func(context.Context, *apiFlags, *ivs.Client, string) error) error {
-	af, client, rest, err := clientCommand(ctx, io, name, "ARN", args, nil)
+func withARN(ctx context.Context, std *stdio, name string, args []string, f func(context.Context, *apiFlags, *ivs.Client, string) error) error {
+	af, client, rest, err := clientCommand(ctx, std, name, "ARN", args, nil)
 	if err != nil {
 		return err
 	}
@@ -101,9 +101,9 @@ func withARN(ctx context.Context, io *stdio, name string, args []string, f func(
 // clientCommand parses the command line of an API client command: the shared flags, those
 // extra registers, and exactly as many positional arguments as argsUsage names (none when
 // it is empty, else one). It returns the flags, a client and the positional arguments.
-func clientCommand(ctx context.Context, io *stdio, name, argsUsage string, args []string, extra func(*flag.FlagSet)) (*apiFlags, *ivs.Client, []string, error) {
+func clientCommand(ctx context.Context, std *stdio, name, argsUsage string, args []string, extra func(*flag.FlagSet)) (*apiFlags, *ivs.Client, []string, error) {
 	var af apiFlags
-	fs := newFlagSet(io, name, argsUsage)
+	fs := newFlagSet(std, name, argsUsage)
 	af.register(fs)
 	if extra != nil {
 		extra(fs)
@@ -126,8 +126,8 @@ func clientCommand(ctx context.Context, io *stdio, name, argsUsage string, args 
 	return &af, client, rest, nil
 }
 
-func printJSON(io *stdio, v any) error {
-	enc := json.NewEncoder(io.out)
+func printJSON(std *stdio, v any) error {
+	enc := json.NewEncoder(std.out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }

@@ -20,8 +20,8 @@ var keygenCommand = &command{
 	run:     runKeygen,
 }
 
-func runKeygen(ctx context.Context, io *stdio, args []string) error {
-	fs := newFlagSet(io, "keygen", "")
+func runKeygen(ctx context.Context, std *stdio, args []string) error {
+	fs := newFlagSet(std, "keygen", "")
 	priv := fs.String("o", "", "write the private key (SEC1 PEM, mode 0600) to `FILE` (required)")
 	pub := fs.String("public-out", "", "also write the public key (SubjectPublicKeyInfo PEM) to `FILE`")
 	rest, err := parseFlags(fs, args)
@@ -43,19 +43,19 @@ func runKeygen(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.out, "private key: %s\n", *priv)
+	fmt.Fprintf(std.out, "private key: %s\n", *priv)
 	if *pub != "" {
-		fmt.Fprintf(io.out, "public key:  %s\n", *pub)
+		fmt.Fprintf(std.out, "public key:  %s\n", *pub)
 	}
-	fmt.Fprintf(io.out, "fingerprint: %s\n", keypair.Fingerprint(der))
+	fmt.Fprintf(std.out, "fingerprint: %s\n", keypair.Fingerprint(der))
 	return nil
 }
 
 var keysCommand = &command{
 	name:    "keys",
 	summary: "manage playback key pairs through the IVS API (playkey or real IVS)",
-	run: func(ctx context.Context, io *stdio, args []string) error {
-		return subcommands(ctx, io, "keys", args, []*command{
+	run: func(ctx context.Context, std *stdio, args []string) error {
+		return subcommands(ctx, std, "keys", args, []*command{
 			{name: "create", summary: "generate a key pair locally, import its public half, save the private key", run: runKeysCreate},
 			{name: "import", summary: "import a public key PEM file", run: runKeysImport},
 			{name: "list", summary: "list the key pairs of the account and region", run: runKeysList},
@@ -65,9 +65,9 @@ var keysCommand = &command{
 	},
 }
 
-func runKeysCreate(ctx context.Context, io *stdio, args []string) error {
+func runKeysCreate(ctx context.Context, std *stdio, args []string) error {
 	var af apiFlags
-	fs := newFlagSet(io, "keys create", "")
+	fs := newFlagSet(std, "keys create", "")
 	af.register(fs)
 	name := fs.String("name", "", "key pair `NAME`")
 	priv := fs.String("o", "", "write the private key (PEM, mode 0600) to `FILE` (required)")
@@ -122,13 +122,13 @@ func runKeysCreate(ctx context.Context, io *stdio, args []string) error {
 		}
 		return fmt.Errorf("%w (the imported key pair was deleted again)", err)
 	}
-	fmt.Fprintf(io.err, "private key written to %s; the service never sees it and it cannot be retrieved later\n", *priv)
-	return printKeyPair(io, af.output, out.KeyPair)
+	fmt.Fprintf(std.err, "private key written to %s; the service never sees it and it cannot be retrieved later\n", *priv)
+	return printKeyPair(std, af.output, out.KeyPair)
 }
 
-func runKeysImport(ctx context.Context, io *stdio, args []string) error {
+func runKeysImport(ctx context.Context, std *stdio, args []string) error {
 	var af apiFlags
-	fs := newFlagSet(io, "keys import", "PUBLIC_KEY.pem")
+	fs := newFlagSet(std, "keys import", "PUBLIC_KEY.pem")
 	af.register(fs)
 	name := fs.String("name", "", "key pair `NAME`")
 	var tags stringList
@@ -161,12 +161,12 @@ func runKeysImport(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	return printKeyPair(io, af.output, out.KeyPair)
+	return printKeyPair(std, af.output, out.KeyPair)
 }
 
-func runKeysList(ctx context.Context, io *stdio, args []string) error {
+func runKeysList(ctx context.Context, std *stdio, args []string) error {
 	var af apiFlags
-	fs := newFlagSet(io, "keys list", "")
+	fs := newFlagSet(std, "keys list", "")
 	af.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -196,9 +196,9 @@ func runKeysList(ctx context.Context, io *stdio, args []string) error {
 		}
 	}
 	if af.output == "json" {
-		return printJSON(io, map[string]any{"keyPairs": all})
+		return printJSON(std, map[string]any{"keyPairs": all})
 	}
-	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ARN\tNAME\tFINGERPRINT\tTAGS")
 	for _, kp := range all {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", aws.ToString(kp.Arn), aws.ToString(kp.Name), aws.ToString(kp.Fingerprint), formatTags(kp.Tags))
@@ -206,35 +206,35 @@ func runKeysList(ctx context.Context, io *stdio, args []string) error {
 	return tw.Flush()
 }
 
-func runKeysGet(ctx context.Context, io *stdio, args []string) error {
-	return withARN(ctx, io, "keys get", args, func(ctx context.Context, af *apiFlags, client *ivs.Client, arn string) error {
+func runKeysGet(ctx context.Context, std *stdio, args []string) error {
+	return withARN(ctx, std, "keys get", args, func(ctx context.Context, af *apiFlags, client *ivs.Client, arn string) error {
 		out, err := client.GetPlaybackKeyPair(ctx, &ivs.GetPlaybackKeyPairInput{Arn: aws.String(arn)})
 		if err != nil {
 			return apiError(err)
 		}
-		return printKeyPair(io, af.output, out.KeyPair)
+		return printKeyPair(std, af.output, out.KeyPair)
 	})
 }
 
-func runKeysDelete(ctx context.Context, io *stdio, args []string) error {
-	return withARN(ctx, io, "keys delete", args, func(ctx context.Context, af *apiFlags, client *ivs.Client, arn string) error {
+func runKeysDelete(ctx context.Context, std *stdio, args []string) error {
+	return withARN(ctx, std, "keys delete", args, func(ctx context.Context, af *apiFlags, client *ivs.Client, arn string) error {
 		if _, err := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: aws.String(arn)}); err != nil {
 			return apiError(err)
 		}
-		fmt.Fprintf(io.out, "deleted %s\n", arn)
+		fmt.Fprintf(std.out, "deleted %s\n", arn)
 		return nil
 	})
 }
 
-func printKeyPair(io *stdio, output string, kp *types.PlaybackKeyPair) error {
+func printKeyPair(std *stdio, output string, kp *types.PlaybackKeyPair) error {
 	if output == "json" {
-		return printJSON(io, map[string]any{"keyPair": kp})
+		return printJSON(std, map[string]any{"keyPair": kp})
 	}
-	fmt.Fprintf(io.out, "arn:         %s\n", aws.ToString(kp.Arn))
-	fmt.Fprintf(io.out, "name:        %s\n", aws.ToString(kp.Name))
-	fmt.Fprintf(io.out, "fingerprint: %s\n", aws.ToString(kp.Fingerprint))
+	fmt.Fprintf(std.out, "arn:         %s\n", aws.ToString(kp.Arn))
+	fmt.Fprintf(std.out, "name:        %s\n", aws.ToString(kp.Name))
+	fmt.Fprintf(std.out, "fingerprint: %s\n", aws.ToString(kp.Fingerprint))
 	if len(kp.Tags) > 0 {
-		fmt.Fprintf(io.out, "tags:        %s\n", formatTags(kp.Tags))
+		fmt.Fprintf(std.out, "tags:        %s\n", formatTags(kp.Tags))
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ type stdio struct {
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, io *stdio, args []string) error
+	run     func(ctx context.Context, std *stdio, args []string) error
 }
 
 // commands is the CLI's static verb table.
@@ -55,9 +55,9 @@ func usageErrorf(format string, args ...any) error {
 	return &exitError{code: 2, msg: fmt.Sprintf(format, args...)}
 }
 
-func run(ctx context.Context, args []string, io *stdio) int {
+func run(ctx context.Context, args []string, std *stdio) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		printUsage(io.err)
+		printUsage(std.err)
 		if len(args) == 0 {
 			return 2
 		}
@@ -65,29 +65,29 @@ func run(ctx context.Context, args []string, io *stdio) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return exitStatus(io, c.run(ctx, io, args[1:]))
+			return exitStatus(std, c.run(ctx, std, args[1:]))
 		}
 	}
-	fmt.Fprintf(io.err, "playkey: unknown command %q\n\n", args[0])
-	printUsage(io.err)
+	fmt.Fprintf(std.err, "playkey: unknown command %q\n\n", args[0])
+	printUsage(std.err)
 	return 2
 }
 
-func exitStatus(io *stdio, err error) int {
+func exitStatus(std *stdio, err error) int {
 	if err == nil {
 		return 0
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintln(io.err, "playkey:", ee.msg)
+			fmt.Fprintln(std.err, "playkey:", ee.msg)
 		}
 		return ee.code
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintln(io.err, "playkey:", err)
+	fmt.Fprintln(std.err, "playkey:", err)
 	return 1
 }
 
@@ -103,11 +103,11 @@ func printUsage(w io.Writer) {
 }
 
 // subcommands dispatches to a group of verbs such as "keys list".
-func subcommands(ctx context.Context, io *stdio, group string, args []string, verbs []*command) error {
+func subcommands(ctx context.Context, std *stdio, group string, args []string, verbs []*command) error {
 	usage := func() {
-		fmt.Fprintf(io.err, "usage: playkey %s <verb> [arguments]\n\nverbs:\n", group)
+		fmt.Fprintf(std.err, "usage: playkey %s <verb> [arguments]\n\nverbs:\n", group)
 		for _, v := range verbs {
-			fmt.Fprintf(io.err, "  %-8s %s\n", v.name, v.summary)
+			fmt.Fprintf(std.err, "  %-8s %s\n", v.name, v.summary)
 		}
 	}
 	if len(args) == 0 {
@@ -120,20 +120,20 @@ func subcommands(ctx context.Context, io *stdio, group string, args []string, ve
 	}
 	for _, v := range verbs {
 		if v.name == args[0] {
-			return v.run(ctx, io, args[1:])
+			return v.run(ctx, std, args[1:])
 		}
 	}
 	usage()
 	return usageErrorf("unknown %s verb %q", group, args[0])
 }
 
-// newFlagSet returns a flag set that prints its usage to io.err and reports errors rather
+// newFlagSet returns a flag set that prints its usage to std.err and reports errors rather
 // than exiting.
-func newFlagSet(io *stdio, name, argsUsage string) *flag.FlagSet {
+func newFlagSet(std *stdio, name, argsUsage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.err)
+	fs.SetOutput(std.err)
 	fs.Usage = func() {
-		fmt.Fprintf(io.err, "usage: playkey %s [flags] %s\n\nflags:\n", name, argsUsage)
+		fmt.Fprintf(std.err, "usage: playkey %s [flags] %s\n\nflags:\n", name, argsUsage)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -18,9 +18,7 @@ import (
 	"github.com/playkey/playkey/api"
 	"github.com/playkey/playkey/console"
 	"github.com/playkey/playkey/internal/httppath"
-	"github.com/playkey/playkey/postgres"
 	"github.com/playkey/playkey/sigv4"
-	"github.com/playkey/playkey/sqlite"
 )
 
 var serveCommand = &command{
@@ -29,34 +27,28 @@ var serveCommand = &command{
 	run:     runServe,
 }
 
-// serveConfig is what the serve flags set.
+// serveConfig is what serve's own flags set.
 type serveConfig struct {
 	apiAddr     string
-	dataDir     string
 	credentials string
-	storeURL    string
 	anyKey      bool
-	logFormat   string
-	logLevel    string
-	// playbackAddr is where the playback gate listens when --origin is set; it also
-	// sets the default playbackURL.
-	playbackAddr string
-	playbackURL  string
+	playbackURL string
 }
 
-func runServe(ctx context.Context, io *stdio, args []string) error {
-	var cfg serveConfig
-	fs := newFlagSet(io, "serve", "")
+func runServe(ctx context.Context, std *stdio, args []string) error {
+	var (
+		cfg serveConfig
+		sf  storeFlags
+		lf  logFlags
+		gf  gateFlags
+	)
+	fs := newFlagSet(std, "serve", "")
 	fs.StringVar(&cfg.apiAddr, "api-addr", "127.0.0.1:8080", "`HOST:PORT` the IVS API listens on (port 0 picks a free port)")
-	fs.StringVar(&cfg.dataDir, "data", "./playkey-data", "`DIR` holding the embedded database and generated credentials")
 	fs.StringVar(&cfg.credentials, "credentials", "", "AWS shared-credentials `FILE` (aws_access_key_id, aws_secret_access_key, aws_account_id per profile); default: DIR/credentials, created on first run")
-	fs.StringVar(&cfg.storeURL, "store", "", "where state lives: a postgres:// or postgresql:// `URL` for PostgreSQL; empty (or anything else) for the embedded SQLite database in --data")
 	fs.BoolVar(&cfg.anyKey, "insecure-accept-any-key", false, "accept any access key without checking its secret (throwaway CI only); the account is the key id if it is 12 digits")
-	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.StringVar(&cfg.playbackAddr, "playback-addr", "127.0.0.1:8081", "`HOST:PORT` of the playback gate, which runs when --origin is set (port 0 picks one); channels' playbackUrl points at http://HOST:PORT unless --playback-url is set")
 	fs.StringVar(&cfg.playbackURL, "playback-url", "", "public base `URL` of the playback gate for channels' playbackUrl, e.g. https://play.example.com (default: from --playback-addr)")
-	var gf gateFlags
+	sf.register(fs)
+	lf.register(fs)
 	gf.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -65,27 +57,28 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 	if len(rest) > 0 {
 		return usageErrorf("serve takes no arguments, got %q", rest)
 	}
-	logger, err := newLogger(io, cfg.logFormat, cfg.logLevel)
+	logger, err := lf.logger(std)
 	if err != nil {
 		return err
 	}
-	gateLn, err := gf.listen(cfg.playbackAddr)
+	gateLn, err := gf.listen()
 	if err != nil {
 		return err
 	}
+	playbackAddr := gf.addr
 	if gateLn != nil {
 		defer gateLn.Close()
-		cfg.playbackAddr = gateLn.Addr().String() // the port that port 0 picked
+		playbackAddr = gateLn.Addr().String() // the port that port 0 picked
 	}
-	playbackURL, err := playbackBaseURL(cfg.playbackAddr, cfg.playbackURL)
+	playbackURL, err := playbackBaseURL(playbackAddr, cfg.playbackURL)
 	if err != nil {
 		return err
 	}
 
-	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+	if err := os.MkdirAll(sf.dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	store, err := openStore(ctx, logger, cfg)
+	store, err := sf.open(ctx, logger)
 	if err != nil {
 		return err
 	}
@@ -98,7 +91,7 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 		return fmt.Errorf("api listener: %w", err)
 	}
 	defer ln.Close()
-	verifier, creds, err := authFromFlags(io, logger, cfg)
+	verifier, creds, err := authFromFlags(std, logger, cfg, sf.dataDir)
 	if err != nil {
 		return err
 	}
@@ -121,19 +114,19 @@ func runServe(ctx context.Context, io *stdio, args []string) error {
 
 	endpoint := "http://" + ln.Addr().String()
 	if creds != nil {
-		printCredentials(io, creds, endpoint)
+		printCredentials(std, creds, endpoint)
 	}
-	gateRun, err := gf.start(ctx, io, logger, store, gateLn)
+	gateRun, err := gf.start(ctx, std, logger, store, gateLn)
 	if err != nil {
 		return err
 	}
 	defer gateRun.stop()
 	if gateLn == nil {
-		fmt.Fprintf(io.out, "playkey gate: not running; add --origin TEMPLATE to serve channels' playback URLs (%s/...)\n", playbackURL)
+		fmt.Fprintf(std.out, "playkey gate: not running; add --origin TEMPLATE to serve channels' playback URLs (%s/...)\n", playbackURL)
 	}
-	fmt.Fprintf(io.out, "playkey console: %s%s\n", endpoint, console.Prefix)
+	fmt.Fprintf(std.out, "playkey console: %s%s\n", endpoint, console.Prefix)
 	// Last, so that a script waiting for this line has everything above it.
-	fmt.Fprintf(io.out, "playkey API listening on %s\n", endpoint)
+	fmt.Fprintf(std.out, "playkey API listening on %s\n", endpoint)
 
 	srv := &http.Server{
 		Handler:           root,
@@ -207,45 +200,21 @@ func healthz(store playkey.Store) http.HandlerFunc {
 	}
 }
 
-// openStore opens PostgreSQL for a postgres:// or postgresql:// --store, else the embedded
-// SQLite database in the data directory, and logs which (a mistyped URL would otherwise
-// pass unnoticed).
-func openStore(ctx context.Context, logger *slog.Logger, cfg serveConfig) (playkey.Store, error) {
-	if strings.HasPrefix(cfg.storeURL, "postgres://") || strings.HasPrefix(cfg.storeURL, "postgresql://") {
-		s, err := postgres.Open(ctx, cfg.storeURL)
-		if err != nil {
-			return nil, fmt.Errorf("open store: %w", err)
-		}
-		logger.Info("store opened", "kind", "postgres", "schema", s.Schema())
-		return s, nil
-	}
-	path := filepath.Join(cfg.dataDir, "playkey.db")
-	if cfg.storeURL != "" {
-		logger.Warn("--store is not a postgres:// or postgresql:// URL; using the embedded SQLite database", "path", path)
-	}
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	logger.Info("store opened", "kind", "sqlite", "path", path)
-	return s, nil
-}
-
 // authFromFlags builds the SigV4 verifier. Without --credentials it uses DIR/credentials,
 // creating it with a fresh random key on first run; the created credential is returned so
 // that its export lines can be printed once.
-func authFromFlags(io *stdio, logger *slog.Logger, cfg serveConfig) (*sigv4.Verifier, *sigv4.Credential, error) {
+func authFromFlags(std *stdio, logger *slog.Logger, cfg serveConfig, dataDir string) (*sigv4.Verifier, *sigv4.Credential, error) {
 	v := &sigv4.Verifier{Service: "ivs"}
 	if cfg.anyKey {
 		v.AcceptAnyKey = true
 		logger.Warn("INSECURE: --insecure-accept-any-key is on: any access key is accepted without checking its secret; never expose this server")
-		fmt.Fprintln(io.err, "playkey: WARNING: --insecure-accept-any-key is on: signatures are not checked against any secret")
+		fmt.Fprintln(std.err, "playkey: WARNING: --insecure-accept-any-key is on: signatures are not checked against any secret")
 		return v, nil, nil
 	}
 	path := cfg.credentials
 	var created *sigv4.Credential
 	if path == "" {
-		path = filepath.Join(cfg.dataDir, "credentials")
+		path = filepath.Join(dataDir, "credentials")
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			c, err := sigv4.CreateCredentialsFile(path)
 			if err != nil {
@@ -263,28 +232,13 @@ func authFromFlags(io *stdio, logger *slog.Logger, cfg serveConfig) (*sigv4.Veri
 	return v, created, nil
 }
 
-func printCredentials(io *stdio, c *sigv4.Credential, endpoint string) {
-	fmt.Fprintf(io.out, "Created credentials for account %s; use them with the AWS CLI or SDKs:\n\n", c.Account)
-	fmt.Fprintf(io.out, "  export AWS_ACCESS_KEY_ID=%s\n", c.AccessKeyID)
-	fmt.Fprintf(io.out, "  export AWS_SECRET_ACCESS_KEY=%s\n", c.SecretAccessKey)
+func printCredentials(std *stdio, c *sigv4.Credential, endpoint string) {
+	fmt.Fprintf(std.out, "Created credentials for account %s; use them with the AWS CLI or SDKs:\n\n", c.Account)
+	fmt.Fprintf(std.out, "  export AWS_ACCESS_KEY_ID=%s\n", c.AccessKeyID)
+	fmt.Fprintf(std.out, "  export AWS_SECRET_ACCESS_KEY=%s\n", c.SecretAccessKey)
 	// AWS_REGION is what the SDKs and AWS CLI v2 read; AWS CLI v1 reads only AWS_DEFAULT_REGION.
-	fmt.Fprintf(io.out, "  export AWS_REGION=us-west-2\n")
-	fmt.Fprintf(io.out, "  export AWS_DEFAULT_REGION=us-west-2\n\n")
-	fmt.Fprintf(io.out, "  aws ivs list-playback-key-pairs --endpoint-url %s\n\n", endpoint)
-	fmt.Fprintln(io.out, "They are kept in the credentials file of the data directory and not printed again.")
-}
-
-func newLogger(io *stdio, format, level string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(io.err, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(io.err, opts)), nil
-	}
-	return nil, usageErrorf("--log-format %q: want text or json", format)
+	fmt.Fprintf(std.out, "  export AWS_REGION=us-west-2\n")
+	fmt.Fprintf(std.out, "  export AWS_DEFAULT_REGION=us-west-2\n\n")
+	fmt.Fprintf(std.out, "  aws ivs list-playback-key-pairs --endpoint-url %s\n\n", endpoint)
+	fmt.Fprintln(std.out, "They are kept in the credentials file of the data directory and not printed again.")
 }

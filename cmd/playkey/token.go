@@ -2,13 +2,11 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -29,8 +27,8 @@ import (
 var tokenCommand = &command{
 	name:    "token",
 	summary: "sign, verify and inspect playback authorization tokens",
-	run: func(ctx context.Context, io *stdio, args []string) error {
-		return subcommands(ctx, io, "token", args, []*command{
+	run: func(ctx context.Context, std *stdio, args []string) error {
+		return subcommands(ctx, std, "token", args, []*command{
 			{name: "sign", summary: "sign a playback token with a private key (offline)", run: runTokenSign},
 			{name: "verify", summary: "check a token against public keys (offline), or ask a server (--endpoint-url); exit 1 with the reason if rejected", run: runTokenVerify},
 			{name: "inspect", summary: "decode a token without a key, explain every part, list what would reject it", run: runTokenInspect},
@@ -52,8 +50,8 @@ func checkChannelARN(s string) error {
 	return nil
 }
 
-func runTokenSign(ctx context.Context, io *stdio, args []string) error {
-	fs := newFlagSet(io, "token sign", "")
+func runTokenSign(ctx context.Context, std *stdio, args []string) error {
+	fs := newFlagSet(std, "token sign", "")
 	keyFile := fs.String("key", "", "the playback key pair's private key, a P-384 PEM `FILE` (SEC1 or PKCS#8)")
 	channel := fs.String("channel-arn", "", "`ARN` of the channel the token plays (required)")
 	ttl := fs.Duration("ttl", 10*time.Minute, "how long the token can start playback; at most 10m with --single-use or --viewer-id")
@@ -113,7 +111,7 @@ func runTokenSign(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(io.out, tok)
+	fmt.Fprintln(std.out, tok)
 	return nil
 }
 
@@ -148,8 +146,8 @@ func (f fileKeys) keys(ctx context.Context, channelARN string) ([]*ecdsa.PublicK
 	return keys, f, nil
 }
 
-func runTokenVerify(ctx context.Context, io *stdio, args []string) error {
-	fs := newFlagSet(io, "token verify", "TOKEN|-")
+func runTokenVerify(ctx context.Context, std *stdio, args []string) error {
+	fs := newFlagSet(std, "token verify", "TOKEN|-")
 	var pubFiles stringList
 	fs.Var(&pubFiles, "public-key", "a playback public key, a P-384 SubjectPublicKeyInfo PEM `FILE`; repeat for each of the account's keys (at most 3)")
 	channel := fs.String("channel-arn", "", "`ARN` of the channel being played (required)")
@@ -171,11 +169,11 @@ func runTokenVerify(ctx context.Context, io *stdio, args []string) error {
 		if err := checkChannelARN(*channel); err != nil {
 			return err
 		}
-		tok, err := readTokenArg(io, rest[0])
+		tok, err := readTokenArg(std, rest[0])
 		if err != nil {
 			return err
 		}
-		return verifyRemote(ctx, io, &af, *channel, tok)
+		return verifyRemote(ctx, std, &af, *channel, tok)
 	}
 	if len(pubFiles) == 0 {
 		return usageErrorf("--public-key FILE or --endpoint-url URL is required")
@@ -190,7 +188,7 @@ func runTokenVerify(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := readTokenArg(io, rest[0])
+	tok, err := readTokenArg(std, rest[0])
 	if err != nil {
 		return err
 	}
@@ -208,12 +206,12 @@ func runTokenVerify(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.out, "valid: signed with %s; expires %s\n", names[i], relative(c.Exp, now))
+	fmt.Fprintf(std.out, "valid: signed with %s; expires %s\n", names[i], token.DescribeTime(c.Exp, now))
 	return nil
 }
 
-func runTokenInspect(ctx context.Context, io *stdio, args []string) error {
-	fs := newFlagSet(io, "token inspect", "TOKEN|-")
+func runTokenInspect(ctx context.Context, std *stdio, args []string) error {
+	fs := newFlagSet(std, "token inspect", "TOKEN|-")
 	channel := fs.String("channel-arn", "", "also check that the token is for the channel `ARN`")
 	at := fs.String("at", "", "judge expiry as of `TIME` (RFC 3339) instead of now")
 	rest, err := parseFlags(fs, args)
@@ -232,33 +230,33 @@ func runTokenInspect(ctx context.Context, io *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := readTokenArg(io, rest[0])
+	tok, err := readTokenArg(std, rest[0])
 	if err != nil {
 		return err
 	}
-	t, problems := (&token.Verifier{}).Diagnose(tok, *channel, now)
-	printInspection(io.out, tok, t, problems, *channel, now)
-	if len(problems) > 0 {
+	e := (&token.Verifier{}).Explain(tok, *channel, "--channel-arn", now)
+	printInspection(std.out, tok, e, *channel)
+	if len(e.Problems) > 0 {
 		return &exitError{code: 1}
 	}
 	return nil
 }
 
-// printInspection explains a token: header, each claim, signature, and the verdict.
-func printInspection(w io.Writer, tok string, t *token.Token, problems []*token.Rejection, channel string, now time.Time) {
+// printInspection prints a token's explanation: header, each claim, signature, and the
+// verdict. channel is the --channel-arn it was explained for.
+func printInspection(w io.Writer, tok string, e *token.Explanation, channel string) {
 	prefix := shorten(tok, 16)
 	fmt.Fprintf(w, "token  %s (%d bytes)\n", prefix, len(tok))
-	if t != nil {
+	if t := e.Token; t != nil {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "header")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		if t.RawHeader != nil {
-			members, err := jsonMembers(t.RawHeader)
-			if err != nil {
+			if !e.HeaderObject {
 				fmt.Fprintf(tw, "  (not a JSON object)\t%s\n", shorten(string(t.RawHeader), 100))
 			}
-			for _, m := range members {
-				fmt.Fprintf(tw, "  %s\t%s\n  \t%s\n", shorten(m.key, 100), shorten(string(m.raw), 100), explainHeader(m.key, m.raw))
+			for _, m := range e.Header {
+				fmt.Fprintf(tw, "  %s\t%s\n  \t%s\n", shorten(m.Name, 100), shorten(string(m.Value), 100), m.Meaning)
 			}
 		} else {
 			fmt.Fprintln(tw, "  (not decodable)")
@@ -268,21 +266,16 @@ func printInspection(w io.Writer, tok string, t *token.Token, problems []*token.
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "claims")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		payloadOK := true
-		for _, p := range problems {
-			payloadOK = payloadOK && p.Code != token.BadPayload
-		}
 		if t.RawPayload != nil {
-			members, err := jsonMembers(t.RawPayload)
-			if err != nil {
+			if !e.ClaimsObject {
 				fmt.Fprintf(tw, "  (not a JSON object)\t%s\n", shorten(string(t.RawPayload), 100))
 			}
-			for _, m := range members {
-				why := "(not read: the payload is rejected, see the verdict)"
-				if payloadOK {
-					why = explainClaim(&t.Claims, m.key, m.raw, channel, now)
+			for _, m := range e.Claims {
+				why := m.Meaning
+				if why == "" {
+					why = "(not read: the payload is rejected, see the verdict)"
 				}
-				fmt.Fprintf(tw, "  %s\t%s\n  \t%s\n", shorten(m.key, 100), shorten(string(m.raw), 100), why)
+				fmt.Fprintf(tw, "  %s\t%s\n  \t%s\n", shorten(m.Name, 100), shorten(string(m.Value), 100), why)
 			}
 		} else {
 			fmt.Fprintln(tw, "  (not decodable)")
@@ -301,175 +294,16 @@ func printInspection(w io.Writer, tok string, t *token.Token, problems []*token.
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "verdict")
-	for _, p := range problems {
+	for _, p := range e.Problems {
 		fmt.Fprintf(w, "  ✗ %s: %s\n", p.Code, p.Reason)
 	}
-	if len(problems) == 0 {
+	if len(e.Problems) == 0 {
 		fmt.Fprintln(w, "  ✓ no problem found in the header and claims")
 	}
 	if channel == "" {
 		fmt.Fprintln(w, "  ? channel not compared: pass --channel-arn ARN")
 	}
 	fmt.Fprintln(w, "  ? signature not checked: that needs the account's public keys (playkey token verify)")
-}
-
-type jsonMember struct {
-	key string
-	raw json.RawMessage
-}
-
-// jsonMembers lists an object's members in order, for display only.
-func jsonMembers(b []byte) ([]jsonMember, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, errors.New("not an object")
-	}
-	var out []jsonMember
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return out, err
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return out, err
-		}
-		out = append(out, jsonMember{key: t.(string), raw: raw})
-	}
-	return out, nil
-}
-
-func explainHeader(key string, raw json.RawMessage) string {
-	switch key {
-	case "alg":
-		if string(raw) == `"ES384"` {
-			return "ECDSA with P-384 and SHA-384, as IVS requires"
-		}
-		return "IVS requires ES384"
-	case "typ":
-		return "token type"
-	case "kid":
-		return "key ID: ignored, IVS tries every playback key of the account and region"
-	}
-	return "not allowed in an IVS token header"
-}
-
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-func explainClaim(c *token.Claims, key string, raw json.RawMessage, channel string, now time.Time) string {
-	switch key {
-	case token.ClaimChannelARN:
-		switch {
-		case channel == "":
-			return "the channel this token plays"
-		case c.ChannelARN == channel:
-			return "the channel this token plays: matches --channel-arn"
-		}
-		return "the channel this token plays: NOT the one given with --channel-arn"
-	case token.ClaimExp:
-		if c.Exp == 0 {
-			return "expiry, but not a usable number"
-		}
-		s := "expires " + relative(c.Exp, now)
-		if c.Exp > 100_000_000_000 {
-			s += "; looks like milliseconds (" + formatLocal(c.Exp/1000) + "), which IVS takes as far future: fine unless the token is single-use or has a viewer ID"
-		}
-		return s
-	case token.ClaimAllowOrigin:
-		if c.StrictOriginEnforcement {
-			return "playback only from these origins"
-		}
-		return "playback only from these origins (checked on the multivariant playlist, for browsers)"
-	case token.ClaimStrictOriginEnforcement:
-		if c.StrictOriginEnforcement {
-			return "every playlist and segment request must send a matching Origin header, browsers or not"
-		}
-		return "off: origins are checked on the multivariant playlist only"
-	case token.ClaimSingleUseUUID:
-		s := "the token starts playback once"
-		if c.SingleUseUUID != "" && !uuidPattern.MatchString(c.SingleUseUUID) {
-			s += " (not a UUID, though IVS documents one here)"
-		}
-		return s
-	case token.ClaimViewerID:
-		return "the viewer; their sessions can be revoked"
-	case token.ClaimViewerSessionVersion:
-		return "revoking this viewer with a version at or above this ends the session"
-	case token.ClaimMaximumResolution:
-		switch c.MaximumResolution {
-		case token.ResolutionSD:
-			return "renditions above 480p are removed"
-		case token.ResolutionHD:
-			return "renditions above 720p are removed"
-		case token.ResolutionFullHD:
-			return "renditions above 1080p are removed"
-		}
-		return "must be SD, HD or FULL_HD"
-	case "iat", "nbf":
-		name := map[string]string{"iat": "issued", "nbf": "not before"}[key]
-		if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
-			return "not an IVS claim, ignored (" + name + " " + formatLocal(n) + ")"
-		}
-	}
-	return "not an IVS claim, ignored"
-}
-
-// relative describes a NumericDate in local time and relative to now.
-func relative(exp int64, now time.Time) string {
-	when := formatLocal(exp)
-	if !strings.HasPrefix(when, "the year") && !strings.HasPrefix(when, "before") {
-		when = "at " + when
-	} else {
-		when = "in " + when
-	}
-	n := now.Unix()
-	switch {
-	case exp > n:
-		return when + ", in " + humanSeconds(exp-n)
-	case exp == n:
-		return when + ", just now"
-	}
-	if exp < n-1<<62 {
-		return when + ", ages ago"
-	}
-	return when + ", " + humanSeconds(n-exp) + " ago"
-}
-
-// formatLocal writes a NumericDate in local time; past year 9999 it gives the year alone.
-func formatLocal(sec int64) string {
-	c := token.Claims{Exp: sec}
-	if t := c.ExpiresAt(); t.Unix() == sec {
-		return t.Local().Format("2006-01-02 15:04:05 MST")
-	}
-	if sec > 0 {
-		return "the year " + strconv.FormatInt(1970+sec/31556952, 10)
-	}
-	return "before the year 1"
-}
-
-// humanSeconds writes a span the way a person says it: 42s, 3m12s, 5h3m, 17d5h, 56 years.
-func humanSeconds(sec int64) string {
-	if sec < 0 || sec > 1<<62 {
-		return "ages"
-	}
-	const minute, hour, day = 60, 3600, 86400
-	two := func(a int64, ua string, b int64, ub string) string {
-		if b == 0 {
-			return strconv.FormatInt(a, 10) + ua
-		}
-		return strconv.FormatInt(a, 10) + ua + strconv.FormatInt(b, 10) + ub
-	}
-	switch {
-	case sec < minute:
-		return strconv.FormatInt(sec, 10) + "s"
-	case sec < hour:
-		return two(sec/minute, "m", sec%minute, "s")
-	case sec < 2*day:
-		return two(sec/hour, "h", sec%hour/minute, "m")
-	case sec < 730*day:
-		return two(sec/day, "d", sec%day/hour, "h")
-	}
-	return strconv.FormatInt(sec/(365*day+day/4), 10) + " years"
 }
 
 // shorten makes text from a token safe to print: at most n bytes of it, cut between

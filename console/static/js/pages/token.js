@@ -248,8 +248,14 @@ export function render(main, ctx) {
       if (seq !== checkSeq || !ctx.alive()) return;
       const why = h('p', { class: 'server-reason' }, r.reason || '');
       const on = `${r.channelArn || arn || 'the channel in the token'}`;
+      // The server's explanation (token.Explain, as playkey token inspect prints it) lists
+      // every problem short of the signature, not only the first.
+      const more = ((r.explanation && r.explanation.problems) || []).filter((p) => p.code !== r.code);
+      const list = more.length
+        ? h('ul', { class: 'problems server-problems' }, more.map((p) => h('li', { 'data-code': p.code }, h('code', {}, p.code), ': ', p.reason)))
+        : null;
       let box;
-      if (!r.valid) box = alertBox('error', `Rejected by this server: ${r.code || 'invalid'}.`, why);
+      if (!r.valid) box = alertBox('error', `Rejected by this server: ${r.code || 'invalid'}.`, why, ...(list ? [h('p', {}, 'Also:'), list] : []));
       else if (r.code === 'public_channel') box = alertBox('success', `Plays on this server: ${on} is public, so no token is needed.`, why);
       else box = alertBox('success', `Accepted by this server for ${on}.`, why);
       setPanel(panel, r.valid ? 'valid' : 'invalid', box);

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/postgres"
+	"github.com/playkey/playkey/sqlite"
+)
+
+// Flag groups that several commands share, each declared once. The playback gate's are
+// gateFlags (gate.go), the API client's apiFlags (client.go).
+
+// storeFlags say where state lives: serve's and gate's.
+type storeFlags struct {
+	dataDir  string
+	storeURL string
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dataDir, "data", "./playkey-data", "`DIR` holding the embedded database (serve also keeps its generated credentials there)")
+	fs.StringVar(&f.storeURL, "store", "", "where state lives: a postgres:// or postgresql:// `URL` for PostgreSQL; empty (or anything else) for the embedded SQLite database in --data")
+}
+
+// open opens PostgreSQL for a postgres:// or postgresql:// --store, else the embedded
+// SQLite database in the data directory, and logs which (a mistyped URL would otherwise
+// pass unnoticed).
+func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (playkey.Store, error) {
+	if strings.HasPrefix(f.storeURL, "postgres://") || strings.HasPrefix(f.storeURL, "postgresql://") {
+		s, err := postgres.Open(ctx, f.storeURL)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		logger.Info("store opened", "kind", "postgres", "schema", s.Schema())
+		return s, nil
+	}
+	path := filepath.Join(f.dataDir, "playkey.db")
+	if f.storeURL != "" {
+		logger.Warn("--store is not a postgres:// or postgresql:// URL; using the embedded SQLite database", "path", path)
+	}
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	logger.Info("store opened", "kind", "sqlite", "path", path)
+	return s, nil
+}
+
+// logFlags choose the log's format and level: serve's and gate's.
+type logFlags struct {
+	format string
+	level  string
+}
+
+func (f *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.format, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.level, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// logger returns the logger the flags ask for, writing to standard error.
+func (f *logFlags) logger(std *stdio) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(f.level)); err != nil {
+		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", f.level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch f.format {
+	case "text":
+		return slog.New(slog.NewTextHandler(std.err, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(std.err, opts)), nil
+	}
+	return nil, usageErrorf("--log-format %q: want text or json", f.format)
+}
