@@ -138,6 +138,7 @@ func wantErr(t *testing.T, err error, code string, status int) {
 }
 
 func TestKeyPairLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -191,6 +192,7 @@ func TestKeyPairLifecycle(t *testing.T) {
 }
 
 func TestQuotaAndConflict(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -233,6 +235,7 @@ func TestQuotaAndConflict(t *testing.T) {
 }
 
 func TestConcurrentImportsNeverExceedQuota(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -267,6 +270,7 @@ func TestConcurrentImportsNeverExceedQuota(t *testing.T) {
 }
 
 func TestBadKeyMaterial(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -295,6 +299,7 @@ func TestBadKeyMaterial(t *testing.T) {
 }
 
 func TestARNsAndIsolation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	a := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -335,6 +340,7 @@ func TestARNsAndIsolation(t *testing.T) {
 }
 
 func TestPagination(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -393,6 +399,7 @@ func TestPagination(t *testing.T) {
 }
 
 func TestTags(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -472,6 +479,7 @@ func awsErrorResponse(t *testing.T, resp *http.Response) (string, string) {
 }
 
 func TestMalformedRequests(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	arnPath := "/tags/" + url.PathEscape("arn:aws:ivs:us-west-2:111111111111:playback-key/abcdefABCDEF")
 	cases := []struct {
@@ -517,6 +525,7 @@ func TestMalformedRequests(t *testing.T) {
 }
 
 func TestAuthenticationRequired(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	resp, err := http.Post(ts.url+"/ListPlaybackKeyPairs", "application/json", strings.NewReader(`{}`))
 	if err != nil {
@@ -552,6 +561,7 @@ func TestAuthenticationRequired(t *testing.T) {
 // TestNoInputCausesServerError sends many malformed bodies to every operation: none may
 // produce a 5xx.
 func TestNoInputCausesServerError(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	bodies := []string{``, `{}`, `null`, `[]`, `"s"`, `1`, `{"arn": 1}`, `{"arn": "arn:aws:ivs::::"}`, `{"arn": "arn:aws:ivs:us-west-2:111111111111:playback-key/"}`,
 		`{"publicKeyMaterial": null}`, `{"publicKeyMaterial": "-----BEGIN PUBLIC KEY-----\n\n-----END PUBLIC KEY-----"}`, `{"tags": {"": ""}}`, `{"tags": null}`,

@@ -82,6 +82,7 @@ func checkDefaultChannel(t *testing.T, ch *types.Channel) {
 }
 
 func TestChannelLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -176,6 +177,7 @@ func doSigned(t *testing.T, ts *testServer, path, body string) *http.Response {
 }
 
 func TestChannelSettings(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -241,6 +243,7 @@ func TestChannelSettings(t *testing.T) {
 }
 
 func TestChannelValidation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -316,6 +319,7 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 func TestListChannels(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -398,6 +402,7 @@ func TestListChannels(t *testing.T) {
 }
 
 func TestBatchGetChannel(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -439,6 +444,7 @@ func TestBatchGetChannel(t *testing.T) {
 }
 
 func TestStreamKeys(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -499,6 +505,7 @@ func TestStreamKeys(t *testing.T) {
 }
 
 func TestPlaybackRestrictionPolicies(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -606,6 +613,7 @@ func TestPlaybackRestrictionPolicies(t *testing.T) {
 }
 
 func TestViewerSessionRevocation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -708,6 +716,7 @@ func TestViewerSessionRevocation(t *testing.T) {
 }
 
 func TestTagsOnEveryResource(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
@@ -756,6 +765,7 @@ func TestTagsOnEveryResource(t *testing.T) {
 // TestNewOperationsNeverFail sends malformed bodies to every channel, stream key, policy
 // and revocation operation: none may produce a 5xx or a non-AWS error body.
 func TestNewOperationsNeverFail(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)
 	ch := createChannel(t, c, nil)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -23,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivs/types"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // moto (github.com/getmoto/moto) implements CreateChannel, GetChannel, BatchGetChannel,
@@ -100,13 +101,7 @@ var motoDifferences = map[string]ivsBehaviour{
 // when moto_server is missing, unless CI is set.
 func startMoto(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("moto_server is required under CI: %v", err)
-		}
-		t.Skip("moto_server not installed")
-	}
+	bin := testenv.Need(t, "moto_server")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -347,6 +342,7 @@ func compareOutcome(what, moto, pk string) (problem, note string) {
 // explained fails, a known one passes only with IVS's value on playkey's side, and playkey
 // falling back to moto's known-wrong behaviour fails even though the two then agree.
 func TestMotoComparison(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		moto, pk map[string]string
@@ -381,6 +377,7 @@ func TestMotoComparison(t *testing.T) {
 }
 
 func TestMotoSideBySide(t *testing.T) {
+	t.Parallel()
 	motoURL := startMoto(t)
 	ctx := context.Background()
 	ts := newTestServer(t)

@@ -16,22 +16,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
+
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // botocorePresign returns URLs that botocore's generate_presigned_url makes for the
 // calls, each a [operation, params] pair, with access key AKIAAAAAAAAAAAAAAAAA.
 func botocorePresign(t *testing.T, endpoint string, expires int, calls [][2]any) []string {
 	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err == nil {
-		err = exec.Command(python, "-c", "import botocore").Run()
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("python3 with botocore is required under CI: %v", err)
-		}
-		t.Skipf("python3 with botocore not available: %v", err)
-	}
+	python := testenv.NeedPython(t, "botocore")
 	const script = `
 import json, sys, botocore.session
 spec = json.load(sys.stdin)
@@ -64,6 +57,7 @@ json.dump([c.generate_presigned_url(op, Params=p, ExpiresIn=spec["expires"]) for
 // Go SDK write it, for the escaped tags path and an operation whose members botocore
 // moves into the query, and refuses a tampered or expired one.
 func TestPresignedURLs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := newTestServer(t)
 	c := ts.client("AKIAAAAAAAAAAAAAAAAA", region)

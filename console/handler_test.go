@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/playkey/playkey/console"
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 func get(t *testing.T, h http.Handler, method, target string, header http.Header) *http.Response {
@@ -170,3 +171,6 @@ func TestAssetsNeedNothingInlineOrExternal(t *testing.T) {
 		}
 	}
 }
+
+// TestMain removes the playkey binary that the tests built (testenv.Playkey).
+func TestMain(m *testing.M) { testenv.Main(m) }

@@ -1,24 +1,21 @@
 package console_test
 
 import (
-	"bufio"
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
-	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/playkey/playkey/console"
 	"github.com/playkey/playkey/internal/chromiumtest"
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // servedBinary is a running `playkey serve`, started as the README's quick start does,
@@ -34,68 +31,23 @@ type servedBinary struct {
 // generates the local credentials, and reads what it prints until it listens.
 func startServe(t *testing.T, bin string) *servedBinary {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--api-addr", "127.0.0.1:0", "--data", t.TempDir(), "--ingest-addr", "")
-	cmd.Stderr = io.Discard
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
+	p, endpoint := testenv.Start(t, "playkey API listening on ", bin, "serve", "--api-addr", "127.0.0.1:0", "--data", t.TempDir(), "--ingest-addr", "")
+	s := &servedBinary{endpoint: endpoint}
+	printed := p.Stdout.String()
+	for line := range strings.Lines(printed) {
+		l := strings.TrimSpace(line)
+		if strings.HasPrefix(l, "export AWS_") {
+			s.exports += l + "\n"
 		}
-	})
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
+		if v, ok := strings.CutPrefix(l, "export AWS_ACCESS_KEY_ID="); ok {
+			s.keyID = v
 		}
-		close(lines)
-		io.Copy(io.Discard, stdout)
-	}()
-	s := &servedBinary{}
-	var printed []string
-	timeout := time.After(30 * time.Second)
-	for s.endpoint == "" {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				t.Fatalf("playkey serve ended; it printed:\n%s", strings.Join(printed, "\n"))
-			}
-			printed = append(printed, line)
-			l := strings.TrimSpace(line)
-			if strings.HasPrefix(l, "export AWS_") {
-				s.exports += l + "\n"
-			}
-			if v, ok := strings.CutPrefix(l, "export AWS_ACCESS_KEY_ID="); ok {
-				s.keyID = v
-			}
-			if v, ok := strings.CutPrefix(l, "playkey console: "); ok {
-				s.consoleURL = v
-			}
-			if v, ok := strings.CutPrefix(l, "playkey API listening on "); ok {
-				s.endpoint = v
-			}
-		case <-timeout:
-			t.Fatalf("playkey serve did not listen within 30 s; it printed:\n%s", strings.Join(printed, "\n"))
+		if v, ok := strings.CutPrefix(l, "playkey console: "); ok {
+			s.consoleURL = v
 		}
 	}
-	go func() {
-		for range lines {
-		}
-	}()
 	if s.keyID == "" || !strings.Contains(s.exports, "AWS_SECRET_ACCESS_KEY=") {
-		t.Fatalf("playkey serve printed no generated credentials:\n%s", strings.Join(printed, "\n"))
+		t.Fatalf("playkey serve printed no generated credentials:\n%s", printed)
 	}
 	if s.consoleURL != s.endpoint+console.Prefix {
 		t.Errorf("playkey serve printed the console at %q; want %q, on the API address", s.consoleURL, s.endpoint+console.Prefix)
@@ -110,7 +62,7 @@ func startServe(t *testing.T, bin string) *servedBinary {
 // token debugger reports that this server accepts it.
 func TestConsoleServedByBinary(t *testing.T) {
 	execPath := chromiumtest.Path(t)
-	bin := buildPlaykey(t)
+	bin := testenv.Playkey(t)
 	srv := startServe(t, bin)
 
 	res, err := http.Get(srv.consoleURL)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/internal/testenv"
 	"github.com/playkey/playkey/token"
 )
 
@@ -38,28 +39,11 @@ type harness struct {
 	scope   playkey.Scope
 	private playkey.ARN
 	public  playkey.ARN
-	logs    *syncBuffer
+	logs    *testenv.SyncBuffer
 
 	mu         sync.Mutex
 	originHook func(w http.ResponseWriter, r *http.Request) bool // true: handled
 	originLog  []string                                          // paths the origin served
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // segmentBody is what the test origin serves for any non-playlist path: 20000 bytes that
@@ -72,7 +56,7 @@ var fixtureTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func newHarness(t *testing.T, mods ...func(*Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, state: newMemState(), logs: &syncBuffer{}}
+	h := &harness{t: t, state: newMemState(), logs: &testenv.SyncBuffer{}}
 	h.origin = httptest.NewServer(http.HandlerFunc(h.serveOrigin))
 	t.Cleanup(h.origin.Close)
 
@@ -278,16 +262,20 @@ func find(t *testing.T, playlist, suffix string) string {
 }
 
 // eventually polls cond for up to 5 seconds.
+// failAfter bounds every wait for an event: it only turns a hang into a failure, so it is
+// long enough for a loaded machine and nothing waits for it to pass.
+const failAfter = 20 * time.Second
+
 func eventually(t *testing.T, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
-	for time.Since(start) < 5*time.Second {
+	for time.Since(start) < failAfter {
 		if cond() {
 			return time.Since(start)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("%s: not within 5s", what)
+	t.Fatalf("%s: not within %v", what, failAfter)
 	return 0
 }
 

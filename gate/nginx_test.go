@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/playkey/playkey/internal/testenv"
 	"github.com/playkey/playkey/token"
 )
 
@@ -20,7 +21,7 @@ import (
 // serves the HLS files, sends playlists to the gate and asks the gate's auth endpoint
 // about every segment.
 func TestNginx(t *testing.T) {
-	bin := need(t, "nginx", "/usr/sbin/nginx")
+	bin := testenv.Need(t, "nginx", "/usr/sbin/nginx")
 	conf, err := os.ReadFile("../docs/nginx/playkey.conf")
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ http {
 		go func() { cmd.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
+		case <-time.After(failAfter):
 			cmd.Process.Kill()
 			<-done
 		}

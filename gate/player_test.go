@@ -16,27 +16,13 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/playkey/playkey/internal/chromiumtest"
+	"github.com/playkey/playkey/internal/testenv"
 	"github.com/playkey/playkey/token"
 )
 
 // These tests play through the gate with a real player: hls.js in headless Chromium,
 // against an HLS stream that ffmpeg makes. Without ffmpeg, Chromium or hls.js (npm ci in
 // testdata/player, which .ci/setup runs) they skip, unless CI is set, where they fail.
-
-// need finds a tool, or skips (fails under CI).
-func need(t *testing.T, names ...string) string {
-	t.Helper()
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s not found and CI is set: install the Debian package", names[0])
-	}
-	t.Skipf("%s not found (Debian package %s; CI fails instead of skipping)", names[0], names[0])
-	return ""
-}
 
 const hlsJS = "testdata/player/node_modules/hls.js/dist/hls.min.js"
 
@@ -45,7 +31,7 @@ const hlsJS = "testdata/player/node_modules/hls.js/dist/hls.min.js"
 // {channel}/index.m3u8 and {channel}/{rendition}/seg000.ts...
 func makeStream(t *testing.T, channel string) string {
 	t.Helper()
-	ffmpeg := need(t, "ffmpeg")
+	ffmpeg := testenv.Need(t, "ffmpeg")
 	dir := t.TempDir()
 	out := filepath.Join(dir, channel)
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -102,10 +88,7 @@ func newPlayerEnv(t *testing.T) *playerEnv {
 	t.Helper()
 	chromium := chromiumtest.Path(t)
 	if _, err := os.Stat(hlsJS); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("hls.js missing (%v): run npm ci in gate/testdata/player (.ci/setup does)", err)
-		}
-		t.Skipf("hls.js missing: npm ci --prefix gate/testdata/player")
+		testenv.Missing(t, "hls.js", "npm ci --prefix gate/testdata/player (bash .ci/setup does)", err)
 	}
 	dir := makeStream(t, "privCHAN0001")
 	// The public channel's files are the same stream.
@@ -260,9 +243,9 @@ func TestPlayer(t *testing.T) {
 
 	t.Run("BadToken", func(t *testing.T) {
 		events := e.play(t, url(h.sign(token.Claims{})[:200]+"x"))
-		evs := waitEvents(t, events, "an error", func(evs []playerEvent) bool { return count(evs, isError) > 0 })
+		waitEvents(t, events, "an error", func(evs []playerEvent) bool { return count(evs, isError) > 0 })
 		time.Sleep(time.Second)
-		evs = events()
+		evs := events()
 		if count(evs, isFrag) > 0 {
 			t.Errorf("fragments loaded with a bad token: %+v", evs)
 		}

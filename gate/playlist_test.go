@@ -14,6 +14,7 @@ import (
 func mark(u string) (string, error) { return "/g/" + u, nil }
 
 func TestRewritePlaylist(t *testing.T) {
+	t.Parallel()
 	src, err := os.ReadFile("testdata/playlists/llhls.m3u8")
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +70,7 @@ func TestRewritePlaylist(t *testing.T) {
 }
 
 func TestRewritePlaylistErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, src string
 		want      error
@@ -160,6 +162,7 @@ func FuzzRewritePlaylist(f *testing.F) {
 }
 
 func TestSessionRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, s := range []session{
 		{},
 		{ID: [8]byte{1, 2, 3}, Expires: 1 << 40, Region: "us-west-2", Account: "123456789012", ChannelID: "abc", ViewerID: "ü-viewer,1", Version: -3, MaxHeight: 480, Origins: []string{"https://a.example", "https://*.b.example"}, Strict: true},
@@ -177,6 +180,7 @@ func TestSessionRoundTrip(t *testing.T) {
 }
 
 func TestSessionMAC(t *testing.T) {
+	t.Parallel()
 	sg := signer{key: []byte("k")}
 	s := session{Region: "r", Account: "a", ChannelID: "c", Expires: 99}
 	cred := sg.credential(s.encode(), "360p/index.m3u8")
@@ -213,6 +217,7 @@ func FuzzDecodeSession(f *testing.F) {
 }
 
 func TestRelative(t *testing.T) {
+	t.Parallel()
 	tmpl, err := parseOriginTemplate("http://origin.example:8080/live/{channel}/index.m3u8")
 	if err != nil {
 		t.Fatal(err)
@@ -251,6 +256,7 @@ func TestRelative(t *testing.T) {
 }
 
 func TestSplitHLSQuery(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]string{
 		"":                           "",
 		"_HLS_msn=3":                 "",

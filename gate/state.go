@@ -2,7 +2,6 @@ package gate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -22,9 +21,6 @@ type (
 	Policy     = playback.Policy
 	Revocation = playback.Revocation
 )
-
-// errUnavailable marks a failure to read state: answered 503.
-var errUnavailable = errors.New("state unavailable")
 
 // ttlCache keeps the result of a lookup for ttl, and lets one caller at a time refresh an
 // entry while the others wait for its result (so a burst of requests for one account costs

@@ -12,6 +12,7 @@ import (
 )
 
 func TestWriteKeyFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	priv, pub := filepath.Join(dir, "priv.pem"), filepath.Join(dir, "public.pem")
 	k, err := keypair.Generate()
@@ -40,6 +41,7 @@ func TestWriteKeyFiles(t *testing.T) {
 }
 
 func TestWriteKeyFilesPublicOptional(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	k, _ := keypair.Generate()
 	if err := keypair.WriteKeyFiles(filepath.Join(dir, "priv.pem"), "", k); err != nil {
@@ -51,6 +53,7 @@ func TestWriteKeyFilesPublicOptional(t *testing.T) {
 }
 
 func TestWriteKeyFilesRefusesToOverwrite(t *testing.T) {
+	t.Parallel()
 	k, _ := keypair.Generate()
 	old := []byte("precious\n")
 	for _, tc := range []struct {
@@ -97,6 +100,7 @@ func TestWriteKeyFilesRefusesToOverwrite(t *testing.T) {
 }
 
 func TestWriteKeyFilesLeavesNothingOnFailure(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	k, _ := keypair.Generate()
 	priv := filepath.Join(dir, "priv.pem")

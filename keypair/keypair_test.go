@@ -112,6 +112,7 @@ func mustParse(t testing.TB, material string) (*ecdsa.PublicKey, []byte) {
 }
 
 func TestFixtureFingerprints(t *testing.T) {
+	t.Parallel()
 	for name, want := range fixtureFingerprints(t) {
 		t.Run(name, func(t *testing.T) {
 			pem := readFile(t, name)
@@ -139,6 +140,7 @@ func TestFixtureFingerprints(t *testing.T) {
 }
 
 func TestFingerprintFormat(t *testing.T) {
+	t.Parallel()
 	// RFC 1321's test vector for the empty string, in openssl md5 -c's format.
 	if got, want := keypair.Fingerprint(nil), "d4:1d:8c:d9:8f:00:b2:04:e9:80:09:98:ec:f8:42:7e"; got != want {
 		t.Errorf("Fingerprint(nil) = %s, want %s", got, want)
@@ -178,6 +180,7 @@ func rewrap(s string, width int) string {
 }
 
 func TestFormattingDoesNotChangeTheKey(t *testing.T) {
+	t.Parallel()
 	want := fixtureFingerprints(t)["p384.pem"]
 	orig := readFile(t, "p384.pem")
 	_, origDER := mustParse(t, orig)
@@ -195,6 +198,7 @@ func TestFormattingDoesNotChangeTheKey(t *testing.T) {
 }
 
 func TestRejectFixtures(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ file, reason string }{
 		{"p256.pem", "the key is on curve P-256; " + needP384},
 		{"p521.pem", "the key is on curve P-521; " + needP384},
@@ -248,6 +252,7 @@ func spki(t testing.TB, alg asn1.ObjectIdentifier, params []byte, bits asn1.BitS
 }
 
 func TestRejectConstructed(t *testing.T) {
+	t.Parallel()
 	good := readFile(t, "p384.pem")
 	der := p384DER(t)
 	body := strings.Join(strings.Split(strings.TrimSpace(good), "\n")[1:3], "\n") // two body lines
@@ -332,6 +337,7 @@ func TestRejectConstructed(t *testing.T) {
 }
 
 func TestParsePublicKeyDER(t *testing.T) {
+	t.Parallel()
 	der := p384DER(t)
 	pub, err := keypair.ParsePublicKeyDER(der)
 	if err != nil {
@@ -348,6 +354,7 @@ func TestParsePublicKeyDER(t *testing.T) {
 }
 
 func TestMarshalRefusesOtherCurves(t *testing.T) {
+	t.Parallel()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -364,6 +371,7 @@ func TestMarshalRefusesOtherCurves(t *testing.T) {
 }
 
 func TestGenerateRoundTrip(t *testing.T) {
+	t.Parallel()
 	k, err := keypair.Generate()
 	if err != nil {
 		t.Fatal(err)
@@ -395,6 +403,7 @@ func TestGenerateRoundTrip(t *testing.T) {
 }
 
 func TestParsePrivateKeyPEM(t *testing.T) {
+	t.Parallel()
 	k, _ := keypair.Generate()
 	sec1, _ := x509.MarshalECPrivateKey(k)
 	pkcs8, _ := x509.MarshalPKCS8PrivateKey(k)

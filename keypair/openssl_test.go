@@ -3,61 +3,19 @@ package keypair_test
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/playkey/playkey/internal/testenv"
 	"github.com/playkey/playkey/keypair"
 )
 
 // These tests check the package against the openssl command line, an independent
-// implementation. They are skipped when openssl is missing, unless CI is set.
-
-// requireTool skips the test when the named tool is missing, except that a missing openssl
-// fails it when CI is set: CI must run the checks against openssl.
-func requireTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if name != "openssl" || os.Getenv("CI") == "" {
-			t.Skipf("%s is not installed", name)
-		}
-		t.Fatalf("%s is not installed, and CI is set", name)
-	}
-}
-
-// run runs a command in dir with stdin and returns its standard output.
-func run(t *testing.T, dir string, stdin []byte, name string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.Bytes())
-	}
-	return out
-}
+// implementation. Without openssl they skip, unless CI is set (see testenv.Need).
 
 func openssl(t *testing.T, dir string, args ...string) []byte {
 	t.Helper()
-	return run(t, dir, nil, "openssl", args...)
-}
-
-// opensslFingerprint is the fingerprint check from the IVS notes:
-// openssl pkey -pubin -in public.pem -outform DER | openssl md5 -c
-func opensslFingerprint(t *testing.T, dir, pubFile string) string {
-	t.Helper()
-	der := openssl(t, dir, "pkey", "-pubin", "-in", pubFile, "-outform", "DER")
-	out := strings.TrimSpace(string(run(t, dir, der, "openssl", "md5", "-c")))
-	// OpenSSL 3 prints "MD5(stdin)= 98:0d:...", older versions "(stdin)= 98:0d:...".
-	_, fp, ok := strings.Cut(out, "= ")
-	if !ok || len(fp) != 47 {
-		t.Fatalf("cannot read openssl md5 output %q", out)
-	}
-	return fp
+	return testenv.OpenSSL(t, dir, nil, args...)
 }
 
 func readIn(t *testing.T, dir, name string) string {
@@ -70,13 +28,14 @@ func readIn(t *testing.T, dir, name string) string {
 }
 
 func TestOpenSSLFingerprints(t *testing.T) {
-	requireTool(t, "openssl")
+	t.Parallel()
+	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	for i := range 5 {
 		priv, pub := "priv"+string(rune('0'+i))+".pem", "pub"+string(rune('0'+i))+".pem"
 		openssl(t, dir, "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", priv)
 		openssl(t, dir, "ec", "-in", priv, "-pubout", "-out", pub)
-		want := opensslFingerprint(t, dir, pub)
+		want := testenv.OpenSSLFingerprint(t, dir, pub)
 		material := readIn(t, dir, pub)
 		for name, f := range reformats {
 			_, der := mustParse(t, f(material))
@@ -91,13 +50,14 @@ func TestOpenSSLFingerprints(t *testing.T) {
 // mistakes, checks each verdict, and where the message gives a command, runs it and checks
 // that its output is accepted as the original key.
 func TestOpenSSLVerdicts(t *testing.T) {
-	requireTool(t, "openssl")
+	t.Parallel()
+	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	o := func(args ...string) { openssl(t, dir, args...) }
 
 	o("ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", "priv.pem")
 	o("ec", "-in", "priv.pem", "-pubout", "-out", "public.pem")
-	want := opensslFingerprint(t, dir, "public.pem")
+	want := testenv.OpenSSLFingerprint(t, dir, "public.pem")
 
 	o("pkey", "-in", "priv.pem", "-out", "pkcs8.pem")
 	o("pkcs8", "-topk8", "-in", "priv.pem", "-passout", "pass:secret", "-out", "pkcs8-enc.pem")
@@ -164,7 +124,7 @@ func TestOpenSSLVerdicts(t *testing.T) {
 			material := readIn(t, dir, tc.file)
 			if tc.reason == "" {
 				_, der := mustParse(t, material)
-				if got := keypair.Fingerprint(der); got != opensslFingerprint(t, dir, tc.file) {
+				if got := keypair.Fingerprint(der); got != testenv.OpenSSLFingerprint(t, dir, tc.file) {
 					t.Errorf("fingerprint %s differs from openssl's", got)
 				}
 				return
@@ -184,19 +144,20 @@ func TestOpenSSLVerdicts(t *testing.T) {
 }
 
 func TestSSHKeygenVerdicts(t *testing.T) {
-	requireTool(t, "openssl")
-	requireTool(t, "ssh-keygen")
+	t.Parallel()
+	testenv.Need(t, "openssl")
+	testenv.Need(t, "ssh-keygen")
 	dir := t.TempDir()
-	run(t, dir, nil, "ssh-keygen", "-q", "-t", "ecdsa", "-b", "384", "-N", "", "-C", "me@host", "-f", "id_ecdsa")
-	run(t, dir, nil, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", "id_ed25519")
+	testenv.Output(t, dir, nil, "ssh-keygen", "-q", "-t", "ecdsa", "-b", "384", "-N", "", "-C", "me@host", "-f", "id_ecdsa")
+	testenv.Output(t, dir, nil, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", "id_ed25519")
 
 	checkRejected(t, readIn(t, dir, "id_ecdsa.pub"), "this is an OpenSSH public key (ecdsa-sha2-nistp384), not PEM; convert it with ssh-keygen -e -m PKCS8 -f key.pub")
 	checkRejected(t, readIn(t, dir, "id_ecdsa"), "this is a private key (OPENSSH PRIVATE KEY); import only the public key: ssh-keygen -e -m PKCS8 -f id_ecdsa")
 	checkRejected(t, readIn(t, dir, "id_ed25519.pub"), "this is an OpenSSH public key (ssh-ed25519); "+needP384)
 
 	// Both suggested conversions give the same, accepted key, fingerprinted as openssl does.
-	fromPub := run(t, dir, nil, "ssh-keygen", "-e", "-m", "PKCS8", "-f", "id_ecdsa.pub")
-	fromPriv := run(t, dir, nil, "ssh-keygen", "-e", "-m", "PKCS8", "-f", "id_ecdsa")
+	fromPub := testenv.Output(t, dir, nil, "ssh-keygen", "-e", "-m", "PKCS8", "-f", "id_ecdsa.pub")
+	fromPriv := testenv.Output(t, dir, nil, "ssh-keygen", "-e", "-m", "PKCS8", "-f", "id_ecdsa")
 	if err := os.WriteFile(filepath.Join(dir, "public.pem"), fromPub, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +166,7 @@ func TestSSHKeygenVerdicts(t *testing.T) {
 	if !bytes.Equal(der1, der2) {
 		t.Error("the two conversions differ")
 	}
-	if got, want := keypair.Fingerprint(der1), opensslFingerprint(t, dir, "public.pem"); got != want {
+	if got, want := keypair.Fingerprint(der1), testenv.OpenSSLFingerprint(t, dir, "public.pem"); got != want {
 		t.Errorf("fingerprint %s, openssl says %s", got, want)
 	}
 }
@@ -215,7 +176,8 @@ func TestSSHKeygenVerdicts(t *testing.T) {
 // MarshalPublicKeyPEM's, openssl's own rewrite of our private key is byte for byte ours,
 // and openssl's key check passes.
 func TestOpenSSLAgreesWithOurPEM(t *testing.T) {
-	requireTool(t, "openssl")
+	t.Parallel()
+	testenv.Need(t, "openssl")
 	for i := range 3 {
 		dir := t.TempDir()
 		k, err := keypair.Generate()
@@ -241,7 +203,7 @@ func TestOpenSSLAgreesWithOurPEM(t *testing.T) {
 		if got := openssl(t, dir, "ec", "-in", "priv.pem"); !bytes.Equal(got, privPEM) {
 			t.Errorf("key %d: openssl ec rewrote our private key as\n(%d bytes), ours is %d bytes", i, len(got), len(privPEM))
 		}
-		if got, want := keypair.Fingerprint(mustDER(t, pubPEM)), opensslFingerprint(t, dir, "public.pem"); got != want {
+		if got, want := keypair.Fingerprint(mustDER(t, pubPEM)), testenv.OpenSSLFingerprint(t, dir, "public.pem"); got != want {
 			t.Errorf("fingerprint %s, openssl says %s", got, want)
 		}
 	}
@@ -255,7 +217,8 @@ func mustDER(t *testing.T, pubPEM []byte) []byte {
 
 // TestOpenSSLPrivateKeys reads private keys as openssl writes them.
 func TestOpenSSLPrivateKeys(t *testing.T) {
-	requireTool(t, "openssl")
+	t.Parallel()
+	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	o := func(args ...string) { openssl(t, dir, args...) }
 	o("ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", "sec1.pem")

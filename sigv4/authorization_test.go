@@ -10,6 +10,7 @@ import (
 const testSig = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
 
 func TestParseAuthorization(t *testing.T) {
+	t.Parallel()
 	want := Authorization{
 		AccessKeyID: "AKIDEXAMPLE", Date: "20150830", Region: "us-east-1", Service: "ivs", Terminator: "aws4_request",
 		SignedHeaders: []string{"content-type", "host", "x-amz-date"}, Signature: testSig,
@@ -33,6 +34,7 @@ func TestParseAuthorization(t *testing.T) {
 }
 
 func TestParseAuthorizationErrors(t *testing.T) {
+	t.Parallel()
 	cred := "Credential=AKIDEXAMPLE/20150830/us-east-1/ivs/aws4_request"
 	signed := "SignedHeaders=host;x-amz-date"
 	sig := "Signature=" + testSig

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // runBotocore runs testdata/botocore_sign.py in the given mode with spec on stdin and
@@ -20,16 +22,7 @@ import (
 // unless CI is set.
 func runBotocore(t *testing.T, mode string, spec, out any) {
 	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err == nil {
-		err = exec.Command(python, "-c", "import botocore").Run()
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("python3 with botocore is required in CI: %v", err)
-		}
-		t.Skipf("python3 with botocore not available: %v", err)
-	}
+	python := testenv.NeedPython(t, "botocore")
 	in, err := json.Marshal(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +91,7 @@ func (b botoRequest) wire(t *testing.T) *http.Request {
 // from the path, tabs collapsed in header values, the Date header instead of
 // X-Amz-Date, '+' for spaces in the query it writes).
 func TestVerifyBotocoreSigned(t *testing.T) {
+	t.Parallel()
 	const ts = "20261128T123000Z"
 	base := "http://127.0.0.1:4566"
 	type spec struct {
@@ -167,6 +161,7 @@ func TestVerifyBotocoreSigned(t *testing.T) {
 // The IVS client of botocore, as the AWS CLI uses it, over HTTP against a verifying
 // server.
 func TestVerifyBotocoreClient(t *testing.T) {
+	t.Parallel()
 	v := testVerifier()
 	srv := newVerifyingServer(t, v)
 	var results []struct {
@@ -214,6 +209,7 @@ func TestVerifyBotocoreClient(t *testing.T) {
 // botocore, and so the AWS CLI, reads the file CreateCredentialsFile writes as the
 // same credential.
 func TestBotocoreReadsCreatedCredentials(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "credentials")
 	c, err := CreateCredentialsFile(path)
 	if err != nil {

@@ -22,6 +22,7 @@ func writeFile(t *testing.T, content string) string {
 }
 
 func TestLoadCredentials(t *testing.T) {
+	t.Parallel()
 	path := writeFile(t, `# playkey credentials
 ; another comment style
 
@@ -59,6 +60,7 @@ aws_account_id=000000000000
 
 // A file LoadCredentials accepts authenticates requests signed with its keys.
 func TestLoadCredentialsVerify(t *testing.T) {
+	t.Parallel()
 	path := writeFile(t, fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_account_id = 111122223333\n",
 		testCred.AccessKeyID, testCred.SecretAccessKey))
 	creds, err := LoadCredentials(path)
@@ -74,6 +76,7 @@ func TestLoadCredentialsVerify(t *testing.T) {
 }
 
 func TestLoadCredentialsErrors(t *testing.T) {
+	t.Parallel()
 	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	good := "aws_access_key_id = AKIA1\naws_secret_access_key = " + secret + "\naws_account_id = 123456789012\n"
 	tests := []struct {
@@ -117,6 +120,7 @@ func TestLoadCredentialsErrors(t *testing.T) {
 }
 
 func TestCreateCredentialsFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "credentials")
 	c, err := CreateCredentialsFile(path)
 	if err != nil {
@@ -175,6 +179,7 @@ func TestCreateCredentialsFile(t *testing.T) {
 
 // Printing a credential must not print its secret.
 func TestCredentialFormatting(t *testing.T) {
+	t.Parallel()
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
 		if s := fmt.Sprintf(format, testCred); strings.Contains(s, testCred.SecretAccessKey) {
 			t.Errorf("%s prints the secret: %s", format, s)

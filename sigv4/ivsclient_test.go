@@ -70,6 +70,7 @@ func (s *verifyingServer) take() []seenRequest {
 // The real IVS client of the AWS SDK for Go, with its own middleware stack (SDK
 // headers, retry headers, path and query serialisation) and the real clock.
 func TestVerifyIVSClient(t *testing.T) {
+	t.Parallel()
 	v := &Verifier{Lookup: Credentials{testCred.AccessKeyID: testCred}.Lookup}
 	srv := newVerifyingServer(t, v)
 	client := func(cred Credential) *ivs.Client {

@@ -17,6 +17,7 @@ import (
 // Requests signed by the AWS SDK for Go's signer, sent through the HTTP/1.1 wire format,
 // must verify.
 func TestVerifySDKSigned(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		method string
@@ -81,6 +82,7 @@ func bodyOrEmpty(b []byte) []byte {
 // its doubly-escaped form: a request to the same ARN written with a different escaping
 // is a different request.
 func TestVerifyTagsPathEscaping(t *testing.T) {
+	t.Parallel()
 	req := newRequest(t, "GET", tagsPath, nil)
 	if got := req.URL.EscapedPath(); got != tagsPath {
 		t.Fatalf("EscapedPath = %q", got)
@@ -117,6 +119,7 @@ func TestVerifyTagsPathEscaping(t *testing.T) {
 // the signed query verify: other order, '+' for a space, lower-case hex, unescaped
 // reserved characters.
 func TestVerifyQueryReencoded(t *testing.T) {
+	t.Parallel()
 	req := newRequest(t, "DELETE", tagsPath+"?tagKeys=a%20b&tagKeys=c%2Fd&x=%C3%A9", nil)
 	sdkSign(t, req, nil, testCred, "us-west-2", "ivs", testNow)
 	for _, raw := range []string{
@@ -144,6 +147,7 @@ func TestVerifyQueryReencoded(t *testing.T) {
 }
 
 func TestVerifyRefused(t *testing.T) {
+	t.Parallel()
 	body := []byte(`{"name":"k1","publicKeyMaterial":"pem"}`)
 	signed := func(t *testing.T, mutate func(*http.Request)) *http.Request {
 		req := newRequest(t, "POST", "/ImportPlaybackKeyPair", body)
@@ -293,6 +297,7 @@ func TestVerifyRefused(t *testing.T) {
 // A header the client adds after signing is not in SignedHeaders and is ignored, as
 // User-Agent and Accept-Encoding added by HTTP clients are.
 func TestVerifyUnsignedHeaderAddedLater(t *testing.T) {
+	t.Parallel()
 	req := newRequest(t, "POST", "/ListPlaybackKeyPairs", []byte(`{}`))
 	sdkSign(t, req, []byte(`{}`), testCred, "us-west-2", "ivs", testNow)
 	req.Header.Set("X-Added-Later", "proxy")
@@ -302,6 +307,7 @@ func TestVerifyUnsignedHeaderAddedLater(t *testing.T) {
 }
 
 func TestVerifySkew(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		offset  time.Duration // signing time minus verifier time
 		message string        // empty: accepted
@@ -345,6 +351,7 @@ func TestVerifySkew(t *testing.T) {
 // A Date header stands in for X-Amz-Date only if it is signed. (The positive case is
 // in the botocore tests: the Go SDK always adds X-Amz-Date.)
 func TestVerifyDateHeaderUnsigned(t *testing.T) {
+	t.Parallel()
 	at := testNow.Add(-time.Minute)
 	req := newRequest(t, "GET", tagsPath, nil)
 	sdkSign(t, req, nil, testCred, "us-west-2", "ivs", at)
@@ -357,6 +364,7 @@ func TestVerifyDateHeaderUnsigned(t *testing.T) {
 }
 
 func TestVerifyPresigned(t *testing.T) {
+	t.Parallel()
 	presign := func(t *testing.T, rawURL string, at time.Time, expires string) *http.Request {
 		req := newRequest(t, "GET", rawURL, nil)
 		if expires != "" {
@@ -437,6 +445,7 @@ func TestVerifyPresigned(t *testing.T) {
 }
 
 func TestVerifyBody(t *testing.T) {
+	t.Parallel()
 	body := bytes.Repeat([]byte("x"), 1000)
 	sign := func(t *testing.T) *http.Request {
 		req := newRequest(t, "POST", "/ImportPlaybackKeyPair", body)
@@ -485,6 +494,7 @@ type errReader struct{}
 func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
 
 func TestVerifyAcceptAnyKey(t *testing.T) {
+	t.Parallel()
 	v := testVerifier()
 	v.AcceptAnyKey = true
 	for key, account := range map[string]string{
@@ -525,6 +535,7 @@ func TestVerifyAcceptAnyKey(t *testing.T) {
 // Changing a key's secret (a reloaded credentials file) must not reuse the cached
 // signing key of the old secret.
 func TestVerifySecretChange(t *testing.T) {
+	t.Parallel()
 	cred := testCred
 	v := &Verifier{
 		Lookup: func(id string) (Credential, bool) { return cred, id == cred.AccessKeyID },
@@ -538,6 +549,7 @@ func TestVerifySecretChange(t *testing.T) {
 }
 
 func TestVerifyConcurrent(t *testing.T) {
+	t.Parallel()
 	v := testVerifier()
 	var reqs []*http.Request
 	for i := range 64 {
@@ -562,6 +574,7 @@ func TestVerifyConcurrent(t *testing.T) {
 }
 
 func TestVerifyNilLookup(t *testing.T) {
+	t.Parallel()
 	v := &Verifier{Now: func() time.Time { return testNow }}
 	req := newRequest(t, "GET", tagsPath, nil)
 	sdkSign(t, req, nil, testCred, "us-west-2", "ivs", testNow)
@@ -569,6 +582,7 @@ func TestVerifyNilLookup(t *testing.T) {
 }
 
 func TestRemoveDotSegments(t *testing.T) {
+	t.Parallel()
 	// Expected values are botocore.utils.remove_dot_segments' results.
 	for in, want := range map[string]string{
 		"":              "",

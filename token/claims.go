@@ -443,9 +443,7 @@ func originSyntax(s string) string {
 			return "the port is out of range"
 		}
 	}
-	if strings.HasPrefix(host, "*.") {
-		host = host[2:]
-	}
+	host = strings.TrimPrefix(host, "*.")
 	if host == "" {
 		return "the host is empty"
 	}

@@ -15,6 +15,7 @@ import (
 )
 
 func TestStrictJSON(t *testing.T) {
+	t.Parallel()
 	valid := []string{
 		`{}`, ` { "a" : 1 } `, `{"a":[1,2,{"b":null}],"c":"\u00e9\ud83d\ude00\n\/"}`,
 		`{"a":-0.5e+10,"b":0,"c":1E3,"d":true,"e":false}`, `{"a":{"a":{"a":1}}}`,
@@ -73,6 +74,7 @@ func TestStrictJSON(t *testing.T) {
 }
 
 func TestAppendJSONString(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"", "plain", `q"b\`, "\x00\x1f\n\r\t", "é😀\u2028", "</script>"} {
 		b := appendJSONString(nil, s)
 		var got string
@@ -86,6 +88,7 @@ func TestAppendJSONString(t *testing.T) {
 }
 
 func TestFormatSeconds(t *testing.T) {
+	t.Parallel()
 	for sec, want := range map[int64]string{
 		0: "0s", 42: "42s", 60: "1m", 192: "3m12s", 600: "10m", 3600: "1h", 3660: "1h1m",
 		47*3600 + 59*60: "47h59m", 2 * 86400: "2d", 17*86400 + 5*3600: "17d5h",
@@ -98,6 +101,7 @@ func TestFormatSeconds(t *testing.T) {
 }
 
 func TestSatSub(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ a, b, want int64 }{
 		{5, 3, 2}, {3, 5, -2}, {math.MaxInt64, -1, math.MaxInt64}, {math.MinInt64, 1, math.MinInt64},
 		{0, math.MinInt64, math.MaxInt64}, {-1, math.MaxInt64, math.MinInt64},
@@ -109,6 +113,7 @@ func TestSatSub(t *testing.T) {
 }
 
 func TestNumericDate(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]int64{
 		"1767225600": 1767225600, "1767225600.99": 1767225600, "-0.5": -1, "1e3": 1000,
 		"1e400": math.MaxInt64, "-1e400": math.MinInt64, "9223372036854775808": math.MaxInt64,
@@ -123,6 +128,7 @@ func TestNumericDate(t *testing.T) {
 // TestDER checks the r||s to DER conversion against encoding/asn1, including values with
 // leading zero bytes and with the high bit set.
 func TestDER(t *testing.T) {
+	t.Parallel()
 	key, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	hash := sha512.Sum384([]byte("x"))
 	for range 50 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/playkey/playkey/internal/testenv"
 	"github.com/playkey/playkey/token"
 )
 
@@ -20,37 +21,21 @@ import (
 //
 //	npm ci --prefix token/testdata/node
 
-// needTool skips or fails the test when a prerequisite is missing.
-func needTool(t *testing.T, what string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "" {
-		t.Skipf("%s is not available (%v); set CI=true to make this a failure", what, err)
-	}
-	t.Fatalf("%s is required under CI: %v", what, err)
-}
-
 func needNode(t *testing.T) {
 	t.Helper()
-	_, err := exec.LookPath("node")
-	needTool(t, "node", err)
+	testenv.Need(t, "node")
 	for _, m := range []string{"jose", "jsonwebtoken"} {
-		_, err := os.Stat(filepath.Join("testdata", "node", "node_modules", m, "package.json"))
-		if err != nil {
-			err = errors.New("run: npm ci --prefix token/testdata/node")
+		if _, err := os.Stat(filepath.Join("testdata", "node", "node_modules", m, "package.json")); err != nil {
+			testenv.Missing(t, "the npm package "+m, "npm ci --prefix token/testdata/node (bash .ci/setup does)", err)
 		}
-		needTool(t, "the npm package "+m, err)
 	}
 }
 
 func needJoserfc(t *testing.T) {
 	t.Helper()
-	_, err := exec.LookPath("python3")
-	needTool(t, "python3", err)
+	testenv.Need(t, "python3")
 	if out, err := exec.Command("python3", "-c", "import joserfc").CombinedOutput(); err != nil {
-		needTool(t, "python3 -m joserfc", errors.New(string(bytes.TrimSpace(out))))
+		testenv.Missing(t, "the Python package joserfc", "pip install joserfc", errors.New(string(bytes.TrimSpace(out))))
 	}
 }
 
@@ -214,6 +199,7 @@ func libraries(t *testing.T) []struct {
 
 // TestInteropTheyVerifyOurs signs with this package and verifies with each library.
 func TestInteropTheyVerifyOurs(t *testing.T) {
+	t.Parallel()
 	vs := testVectors(t)
 	const channel = "arn:aws:ivs:eu-west-1:123456789012:channel/Interop12345"
 	now := time.Now()
@@ -262,6 +248,7 @@ func TestInteropTheyVerifyOurs(t *testing.T) {
 
 // TestInteropWeVerifyTheirs signs with each library and verifies with this package.
 func TestInteropWeVerifyTheirs(t *testing.T) {
+	t.Parallel()
 	vs := testVectors(t)
 	const channel = "arn:aws:ivs:eu-west-1:123456789012:channel/Interop12345"
 	now := time.Now()

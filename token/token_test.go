@@ -58,6 +58,7 @@ func rejection(t *testing.T, err error) *token.Rejection {
 }
 
 func TestSignVerifyRoundTrip(t *testing.T) {
+	t.Parallel()
 	key := newKey(t)
 	want := token.Claims{
 		ChannelARN:              testChannel,
@@ -100,6 +101,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 }
 
 func TestSignRefuses(t *testing.T) {
+	t.Parallel()
 	key := newKey(t)
 	ok := token.Claims{ChannelARN: testChannel, Exp: testNow.Unix()}
 	for name, mutate := range map[string]func(*token.Claims){
@@ -133,6 +135,7 @@ func TestSignRefuses(t *testing.T) {
 }
 
 func TestVerifyMisuse(t *testing.T) {
+	t.Parallel()
 	key := newKey(t)
 	tok, err := token.Sign(token.Claims{ChannelARN: testChannel, Exp: testNow.Add(time.Minute).Unix()}, key)
 	if err != nil {
@@ -159,6 +162,7 @@ func TestVerifyMisuse(t *testing.T) {
 }
 
 func TestExpiryBoundaries(t *testing.T) {
+	t.Parallel()
 	key := newKey(t)
 	keys := []*ecdsa.PublicKey{&key.PublicKey}
 	now := testNow // half a second past a whole second
@@ -207,6 +211,7 @@ func TestExpiryBoundaries(t *testing.T) {
 // TestHighS shows the malleability the single-use rule must survive: (r, n-s) verifies too,
 // and it carries the same uuid.
 func TestHighS(t *testing.T) {
+	t.Parallel()
 	key := newKey(t)
 	c := token.Claims{ChannelARN: testChannel, Exp: testNow.Add(time.Minute).Unix(), SingleUseUUID: "once"}
 	tok, err := token.Sign(c, key)
@@ -235,6 +240,7 @@ func TestHighS(t *testing.T) {
 }
 
 func TestDiagnoseListsEveryProblem(t *testing.T) {
+	t.Parallel()
 	key := newKey(t)
 	tok := signRaw(t, key, `{"alg":"ES512","crit":["b64"]}`,
 		`{"aws:channel-arn":"arn:aws:ivs:us-west-2:123456789012:channel/Other","exp":"later",`+
@@ -265,6 +271,7 @@ func TestDiagnoseListsEveryProblem(t *testing.T) {
 }
 
 func TestCheckClaims(t *testing.T) {
+	t.Parallel()
 	v := &token.Verifier{}
 	c := &token.Claims{ChannelARN: testChannel, Exp: testNow.Add(time.Hour).Unix()}
 	if rejs := v.CheckClaims(c, testChannel, testNow); rejs != nil {
@@ -281,6 +288,7 @@ func TestCheckClaims(t *testing.T) {
 // TestReasonsHideTheToken checks that no rejection quotes the token, or a signature or
 // payload part of it.
 func TestReasonsHideTheToken(t *testing.T) {
+	t.Parallel()
 	vs := testVectors(t)
 	now := time.Unix(vs.Now, 0)
 	for _, c := range vs.Cases {
@@ -307,6 +315,7 @@ func TestReasonsHideTheToken(t *testing.T) {
 }
 
 func TestOriginAllowed(t *testing.T) {
+	t.Parallel()
 	c := token.Claims{AllowedOrigins: []string{"https://*.example.com", "http://localhost:3000", "https://Player.Example.ORG", "not an origin"}}
 	for origin, want := range map[string]bool{
 		"https://a.example.com":      true,
@@ -344,6 +353,7 @@ func TestOriginAllowed(t *testing.T) {
 }
 
 func TestParseKeepsUnknownAndHeader(t *testing.T) {
+	t.Parallel()
 	key := newKey(t)
 	tok := signRaw(t, key, `{"kid":"k1","alg":"ES384"}`, `{"aws:channel-arn":"x","exp":1,"nbf":2,"Aws:Viewer-Id":"y"}`)
 	p, err := token.Parse(tok)
@@ -364,6 +374,7 @@ func TestParseKeepsUnknownAndHeader(t *testing.T) {
 // TestClaimEdges pins the claim rules at their edges, with tokens signed by crypto/ecdsa
 // directly and verdicts written from the IVS rules (ivs-notes.md).
 func TestClaimEdges(t *testing.T) {
+	t.Parallel()
 	key := newKey(t)
 	keys := []*ecdsa.PublicKey{&key.PublicKey}
 	const hdr = `{"alg":"ES384","typ":"JWT"}`

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // awsIVS runs `aws ivs ... --output json` against a server and decodes the output (nil for
@@ -35,7 +37,8 @@ func awsIVSFails(t *testing.T, env []string, endpoint, code string, args ...stri
 }
 
 func TestChannelsWithAWSCLI(t *testing.T) {
-	needTool(t, "aws")
+	t.Parallel()
+	testenv.Need(t, "aws")
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"), "--playback-url", "https://play.example.com/")
 	env := awsEnv(t, s.env)
@@ -182,7 +185,8 @@ func TestChannelsWithAWSCLI(t *testing.T) {
 }
 
 func TestChannelsCommands(t *testing.T) {
-	needTool(t, "aws")
+	t.Parallel()
+	testenv.Need(t, "aws")
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"), "--playback-addr", "0.0.0.0:9999")
 	env := append(awsEnv(t, s.env), "PLAYKEY_ENDPOINT_URL="+s.endpoint)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -23,49 +22,39 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/playkey/playkey/internal/testenv"
 )
 
-// These tests run the real binary, as a user would, and drive it with the AWS CLI.
+// These tests run the real program, as a user would, and drive it with the AWS CLI. The
+// program is this test binary itself: testscript.Main puts a copy named playkey on $PATH
+// that runs main, so it is built exactly as the tests are (with -race when they are) and
+// nothing is compiled twice.
 
 var playkeyBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "playkey-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	playkeyBin = filepath.Join(dir, "playkey")
-	build := exec.Command("go", "build", "-o", playkeyBin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building playkey:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testscript.Main(findPlaykey{m}, map[string]func(){"playkey": main})
 }
 
-// needTool skips when a tool is missing, except under CI, where a missing tool fails.
-func needTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required under CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
+// findPlaykey sets playkeyBin once testscript.Main has put playkey on $PATH.
+type findPlaykey struct{ m *testing.M }
+
+func (f findPlaykey) Run() int {
+	var err error
+	if playkeyBin, err = exec.LookPath("playkey"); err != nil {
+		fmt.Fprintln(os.Stderr, "playkey is not on $PATH:", err)
+		return 1
 	}
+	return f.m.Run()
 }
 
 // server is a running `playkey serve` process.
 type server struct {
-	cmd      *exec.Cmd
+	*testenv.Process
 	endpoint string
-	env      []string      // AWS_* variables from the printed export lines
-	stdout   *bytes.Buffer // read by the test goroutine only
-	stderr   *syncBuffer
-	done     chan error
+	env      []string // AWS_* variables from the printed export lines
 }
 
 var exportLine = regexp.MustCompile(`^\s*export (AWS_[A-Z_]+)=(\S+)$`)
@@ -74,80 +63,20 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	t.Helper()
 	// Ingest and the gate it starts take free ports, so that servers run side by side.
 	args := append([]string{"serve", "--api-addr", "127.0.0.1:0", "--data", dataDir, "--ingest-addr", "127.0.0.1:0", "--playback-addr", "127.0.0.1:0"}, extra...)
-	cmd := exec.Command(playkeyBin, args...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, stdout: &bytes.Buffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	cmd.Stderr = s.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-s.done
-		}
-	})
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		s.done <- cmd.Wait()
-	}()
-	deadline := time.After(30 * time.Second)
-	for s.endpoint == "" || !s.healthy() {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				t.Fatalf("serve exited before it was ready:\n%s\n%s", s.stdout, s.stderr)
-			}
-			s.stdout.WriteString(line + "\n")
-			if ep, ok := strings.CutPrefix(line, "playkey API listening on "); ok {
-				s.endpoint = ep
-			}
-			if m := exportLine.FindStringSubmatch(line); m != nil {
-				s.env = append(s.env, m[1]+"="+m[2])
-			}
-		case <-time.After(50 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("serve not ready after 30s:\n%s\n%s", s.stdout, s.stderr)
+	p, endpoint := testenv.Start(t, "playkey API listening on ", playkeyBin, args...)
+	s := &server{Process: p, endpoint: endpoint}
+	for line := range strings.Lines(p.Stdout.String()) {
+		if m := exportLine.FindStringSubmatch(strings.TrimRight(line, "\n")); m != nil {
+			s.env = append(s.env, m[1]+"="+m[2])
 		}
 	}
-	go func() {
-		for line := range lines {
-			_ = line
-		}
-	}()
+	if !s.healthy() {
+		t.Fatalf("serve listens but /healthz fails:\n%s\n%s", p.Stdout, p.Stderr)
+	}
 	return s
 }
 
-// syncBuffer is a bytes.Buffer that a child process's copier writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 func (s *server) healthy() bool {
-	if s.endpoint == "" {
-		return false
-	}
 	resp, err := http.Get(s.endpoint + "/healthz")
 	if err != nil {
 		return false
@@ -201,25 +130,21 @@ func mustRun(t *testing.T, env []string, name string, args ...string) string {
 // the public key path and the fingerprint openssl computes.
 func opensslKey(t *testing.T, dir, name string) (string, string) {
 	t.Helper()
-	priv := filepath.Join(dir, name+".priv.pem")
-	pub := filepath.Join(dir, name+".pub.pem")
-	mustRun(t, os.Environ(), "openssl", "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", priv)
-	mustRun(t, os.Environ(), "openssl", "ec", "-in", priv, "-pubout", "-out", pub)
-	out := mustRun(t, os.Environ(), "sh", "-c", "openssl pkey -pubin -in '"+pub+"' -outform DER | openssl md5 -c")
-	fp := strings.TrimSpace(out[strings.LastIndex(out, "=")+1:])
-	return pub, fp
+	_, pub := testenv.OpenSSLKeyPair(t, dir, name)
+	return pub, testenv.OpenSSLFingerprint(t, "", pub)
 }
 
 func TestNewcomerFlowWithAWSCLI(t *testing.T) {
-	needTool(t, "aws")
-	needTool(t, "openssl")
+	t.Parallel()
+	testenv.Need(t, "aws")
+	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	s := startServer(t, data)
 	if len(s.env) < 2 {
-		t.Fatalf("first serve printed no export lines:\n%s", s.stdout)
+		t.Fatalf("first serve printed no export lines:\n%s", s.Stdout)
 	}
-	if strings.Contains(s.stderr.String(), strings.TrimPrefix(s.env[1], "AWS_SECRET_ACCESS_KEY=")) {
+	if strings.Contains(s.Stderr.String(), strings.TrimPrefix(s.env[1], "AWS_SECRET_ACCESS_KEY=")) {
 		t.Fatal("the secret access key appears in the log")
 	}
 	env := awsEnv(t, s.env)
@@ -280,11 +205,11 @@ func TestNewcomerFlowWithAWSCLI(t *testing.T) {
 
 	// kill -9, restart on the same data directory: everything acknowledged is still there,
 	// and the generated credentials still work.
-	s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.done
+	s.Signal(syscall.SIGKILL)
+	<-s.Done()
 	s2 := startServer(t, data)
 	if len(s2.env) != 0 {
-		t.Errorf("second serve printed the credentials again:\n%s", s2.stdout)
+		t.Errorf("second serve printed the credentials again:\n%s", s2.Stdout)
 	}
 	s.endpoint = s2.endpoint
 	got = ivs("get-playback-key-pair", "--arn", arn)
@@ -295,24 +220,25 @@ func TestNewcomerFlowWithAWSCLI(t *testing.T) {
 	ivs("import-playback-key-pair", "--public-key-material", string(m4))
 
 	// SIGTERM shuts down cleanly.
-	s2.cmd.Process.Signal(syscall.SIGTERM)
+	s2.Signal(syscall.SIGTERM)
 	select {
-	case err := <-s2.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, s2.stderr)
+	case <-s2.Done():
+		if err := s2.Err(); err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, s2.Stderr)
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("no exit 15s after SIGTERM")
 	}
 	// One log line per request, with operation, account and status; never a secret.
-	logs := s2.stderr.String()
+	logs := s2.Stderr.String()
 	if !regexp.MustCompile(`op=ImportPlaybackKeyPair account=000000000000 region=us-west-2 status=200`).MatchString(logs) {
 		t.Errorf("no request log line for the import:\n%s", logs)
 	}
 }
 
 func TestKeysCommands(t *testing.T) {
-	needTool(t, "openssl")
+	t.Parallel()
+	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"))
 	env := append(awsEnv(t, s.env), "PLAYKEY_ENDPOINT_URL="+s.endpoint)
@@ -359,7 +285,8 @@ func TestKeysCommands(t *testing.T) {
 }
 
 func TestKeygen(t *testing.T) {
-	needTool(t, "openssl")
+	t.Parallel()
+	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	priv, pub := filepath.Join(dir, "priv.pem"), filepath.Join(dir, "public.pem")
 	out := mustRun(t, os.Environ(), playkeyBin, "keygen", "-o", priv, "--public-out", pub)
@@ -396,8 +323,9 @@ func TestKeygen(t *testing.T) {
 // that serve prints, then the README's openssl and aws commands, as written (only the port
 // differs), in a shell with no AWS configuration of its own.
 func TestQuickStartVerbatim(t *testing.T) {
-	needTool(t, "aws")
-	needTool(t, "openssl")
+	t.Parallel()
+	testenv.Need(t, "aws")
+	testenv.Need(t, "openssl")
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -410,13 +338,13 @@ func TestQuickStartVerbatim(t *testing.T) {
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"))
 	var printed []string
-	for line := range strings.Lines(s.stdout.String()) {
+	for line := range strings.Lines(s.Stdout.String()) {
 		if l := strings.TrimSpace(line); strings.HasPrefix(l, "export ") || strings.HasPrefix(l, "aws ") {
 			printed = append(printed, l)
 		}
 	}
 	if len(printed) < 4 {
-		t.Fatalf("serve printed no export lines and command:\n%s", s.stdout)
+		t.Fatalf("serve printed no export lines and command:\n%s", s.Stdout)
 	}
 	script := "set -e\n" + strings.Join(printed, "\n") + "\n" +
 		strings.ReplaceAll(block, "http://127.0.0.1:8080", s.endpoint)
@@ -447,31 +375,31 @@ func TestQuickStartVerbatim(t *testing.T) {
 // opensslFingerprint returns the public key file's PEM and the fingerprint openssl computes.
 func opensslFingerprint(t *testing.T, pub string) (string, string) {
 	t.Helper()
-	out := mustRun(t, os.Environ(), "sh", "-c", "openssl pkey -pubin -in '"+pub+"' -outform DER | openssl md5 -c")
 	pem, err := os.ReadFile(pub)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(pem), strings.TrimSpace(out[strings.LastIndex(out, "=")+1:])
+	return string(pem), testenv.OpenSSLFingerprint(t, "", pub)
 }
 
 // TestInsecureAcceptAnyKey: the opt-in accepts any access key and secret, the account is a
 // 12-digit key id, the server says so loudly, and it creates and prints no credentials.
 func TestInsecureAcceptAnyKey(t *testing.T) {
-	needTool(t, "aws")
-	needTool(t, "openssl")
+	t.Parallel()
+	testenv.Need(t, "aws")
+	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	s := startServer(t, data, "--insecure-accept-any-key")
 	if len(s.env) != 0 {
-		t.Errorf("printed credentials with --insecure-accept-any-key:\n%s", s.stdout)
+		t.Errorf("printed credentials with --insecure-accept-any-key:\n%s", s.Stdout)
 	}
 	if _, err := os.Stat(filepath.Join(data, "credentials")); err == nil {
 		t.Error("created a credentials file with --insecure-accept-any-key")
 	}
-	if !strings.Contains(s.stderr.String(), "WARNING: --insecure-accept-any-key is on") ||
-		!regexp.MustCompile(`level=WARN msg="INSECURE: --insecure-accept-any-key`).MatchString(s.stderr.String()) {
-		t.Errorf("no loud warning on stderr and in the log:\n%s", s.stderr)
+	if !strings.Contains(s.Stderr.String(), "WARNING: --insecure-accept-any-key is on") ||
+		!regexp.MustCompile(`level=WARN msg="INSECURE: --insecure-accept-any-key`).MatchString(s.Stderr.String()) {
+		t.Errorf("no loud warning on stderr and in the log:\n%s", s.Stderr)
 	}
 	pub, fp := opensslKey(t, dir, "k")
 	material, _ := os.ReadFile(pub)
@@ -492,17 +420,18 @@ func TestInsecureAcceptAnyKey(t *testing.T) {
 	if _, errOut, code := cli("AKIAANYTHING", "import-playback-key-pair", "--public-key-material", string(material)); code != 0 {
 		t.Errorf("the same key in account 000000000000: exit %d %s", code, errOut)
 	}
-	if !strings.Contains(s.stderr.String(), "op=ListPlaybackKeyPairs account=000000000000") {
-		t.Errorf("no log line for the non-numeric key's account:\n%s", s.stderr)
+	if !strings.Contains(s.Stderr.String(), "op=ListPlaybackKeyPairs account=000000000000") {
+		t.Errorf("no log line for the non-numeric key's account:\n%s", s.Stderr)
 	}
-	if strings.Contains(s.stderr.String(), "not-checked-") {
-		t.Errorf("a secret reached the log:\n%s", s.stderr)
+	if strings.Contains(s.Stderr.String(), "not-checked-") {
+		t.Errorf("a secret reached the log:\n%s", s.Stderr)
 	}
 }
 
 // TestUncleanPathsAnsweredByAPI: a path that http.ServeMux would redirect to its cleaned
 // form gets the API's answer instead, in AWS's shape.
 func TestUncleanPathsAnsweredByAPI(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"))
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -611,10 +540,10 @@ func TestKillDashNineUnderConcurrentWrites(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	killed.Store(true)
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := s.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-s.done
+	<-s.Done()
 	cancel()
 	wg.Wait()
 	if n := acked.Load(); n < 150 {

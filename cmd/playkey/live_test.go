@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
 
 	"github.com/playkey/playkey/ingest"
+	"github.com/playkey/playkey/internal/testenv"
 	"github.com/playkey/playkey/token"
 )
 
@@ -37,12 +38,12 @@ type liveServer struct {
 
 func startLiveServer(t *testing.T, extra ...string) *liveServer {
 	t.Helper()
-	needTool(t, "ffmpeg")
+	testenv.Need(t, "ffmpeg")
 	s := startServer(t, t.TempDir(), extra...)
-	g := gateLine.FindStringSubmatch(s.stdout.String())
-	r := ingestLine.FindStringSubmatch(s.stdout.String())
+	g := gateLine.FindStringSubmatch(s.Stdout.String())
+	r := ingestLine.FindStringSubmatch(s.Stdout.String())
 	if g == nil || r == nil {
-		t.Fatalf("serve did not say where the gate and ingest listen:\n%s", s.stdout)
+		t.Fatalf("serve did not say where the gate and ingest listen:\n%s", s.Stdout)
 	}
 	return &liveServer{server: s, gate: g[1], rtmp: r[1], ivs: sdkClient(s)}
 }
@@ -50,7 +51,7 @@ func startLiveServer(t *testing.T, extra ...string) *liveServer {
 // publisher is an ffmpeg process streaming a synthetic 360p30 picture and a tone.
 type publisher struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testenv.SyncBuffer
 	done   chan struct{} // closed when ffmpeg has exited
 	exited time.Time
 	err    error
@@ -72,7 +73,7 @@ func publish(t *testing.T, url string, seconds int, codecArgs ...string) *publis
 		format = "mpegts"
 	}
 	args = append(args, "-f", format, url)
-	p := &publisher{cmd: exec.Command("ffmpeg", args...), stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &publisher{cmd: exec.Command("ffmpeg", args...), stderr: &testenv.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -130,13 +131,13 @@ func variant(t *testing.T, gate, multivariant string) string {
 func (l *liveServer) waitLog(t *testing.T, s string) string {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(l.stderr.String(), s) {
+	for !strings.Contains(l.Stderr.String(), s) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the log never said %q:\n%s", s, l.stderr)
+			t.Fatalf("the log never said %q:\n%s", s, l.Stderr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return l.stderr.String()
+	return l.Stderr.String()
 }
 
 // importKey imports a new playback key pair and returns its private key.
@@ -204,10 +205,10 @@ func TestGoLive(t *testing.T) {
 		t.Fatalf("a publish with an unknown key was not refused (err %v)", bad.err)
 	}
 	l.waitLog(t, "no such stream key")
-	if log := l.stderr.String(); strings.Contains(log, wrong) || strings.Contains(log, key) {
+	if log := l.Stderr.String(); strings.Contains(log, wrong) || strings.Contains(log, key) {
 		t.Error("a stream key reached the log")
 	}
-	if !strings.Contains(l.stderr.String(), ingest.KeyHash(wrong)) {
+	if !strings.Contains(l.Stderr.String(), ingest.KeyHash(wrong)) {
 		t.Error("the refusal does not name the key's hash")
 	}
 
@@ -276,9 +277,9 @@ var srtLine = regexp.MustCompile(`playkey ingest: srt://(\S+)\?`)
 func TestGoLiveSRT(t *testing.T) {
 	ctx := context.Background()
 	l := startLiveServer(t, "--ingest-srt-addr", "127.0.0.1:0")
-	m := srtLine.FindStringSubmatch(l.stdout.String())
+	m := srtLine.FindStringSubmatch(l.Stdout.String())
 	if m == nil {
-		t.Fatalf("serve did not say where SRT listens:\n%s", l.stdout)
+		t.Fatalf("serve did not say where SRT listens:\n%s", l.Stdout)
 	}
 	out, err := l.ivs.CreateChannel(ctx, &ivs.CreateChannelInput{})
 	if err != nil {
@@ -315,15 +316,15 @@ func TestGoLiveSRT(t *testing.T) {
 // TestGoLiveRTMPS publishes over RTMPS with --tls-cert/--tls-key, and an RTMP stream in
 // a codec other than H.264 is refused with the reason in the log.
 func TestGoLiveRTMPS(t *testing.T) {
-	needTool(t, "openssl")
+	testenv.Need(t, "openssl")
 	dir := t.TempDir()
 	cert, key := dir+"/cert.pem", dir+"/key.pem"
 	mustRun(t, nil, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
 		"-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
 	l := startLiveServer(t, "--ingest-rtmps-addr", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key)
-	m := regexp.MustCompile(`playkey ingest: (rtmps://\S+)/app/`).FindStringSubmatch(l.stdout.String())
+	m := regexp.MustCompile(`playkey ingest: (rtmps://\S+)/app/`).FindStringSubmatch(l.Stdout.String())
 	if m == nil {
-		t.Fatalf("serve did not say where RTMPS listens:\n%s", l.stdout)
+		t.Fatalf("serve did not say where RTMPS listens:\n%s", l.Stdout)
 	}
 	ctx := context.Background()
 	out, err := l.ivs.CreateChannel(ctx, &ivs.CreateChannelInput{LatencyMode: "NORMAL"})
@@ -361,18 +362,19 @@ func TestGoLiveRTMPS(t *testing.T) {
 // startIngestProcess runs `playkey ingest` and returns its RTMP base URL.
 func startIngestProcess(t *testing.T, args ...string) string {
 	t.Helper()
-	return startNode(t, ingestLine, append([]string{"ingest", "--ingest-addr", "127.0.0.1:0"}, args...)...)
+	_, rest := testenv.Start(t, "playkey ingest: rtmp://", playkeyBin, append([]string{"ingest", "--ingest-addr", "127.0.0.1:0"}, args...)...)
+	return "rtmp://" + strings.TrimSuffix(rest, "/app/{stream key}")
 }
 
 // TestGoLiveSeparateNodes: the API, ingest and the gate as three processes on one store.
 // The gate has no --origin: it finds the live channel where the ingest node recorded it.
 func TestGoLiveSeparateNodes(t *testing.T) {
-	needTool(t, "ffmpeg")
+	testenv.Need(t, "ffmpeg")
 	ctx := context.Background()
 	data := t.TempDir()
 	s := startServer(t, data, "--ingest-addr", "", "--playback-addr", "127.0.0.1:8081") // no gate runs
-	if strings.Contains(s.stdout.String(), "playkey ingest:") {
-		t.Fatalf("serve --ingest-addr '' still runs ingest:\n%s", s.stdout)
+	if strings.Contains(s.Stdout.String(), "playkey ingest:") {
+		t.Fatalf("serve --ingest-addr '' still runs ingest:\n%s", s.Stdout)
 	}
 	c := sdkClient(s)
 	rtmp := startIngestProcess(t, "--data", data)
@@ -397,7 +399,7 @@ func TestGoLiveSeparateNodes(t *testing.T) {
 
 // TestBenchIngest runs the ingest benchmark at its smallest: one LOW channel.
 func TestBenchIngest(t *testing.T) {
-	needTool(t, "ffmpeg")
+	testenv.Need(t, "ffmpeg")
 	var out, errb bytes.Buffer
 	code := run(context.Background(), []string{"bench", "ingest", "--channels", "1", "--duration", "2s", "--latency-mode", "LOW"}, &stdio{out: &out, err: &errb})
 	if code != 0 {

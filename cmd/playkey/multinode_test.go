@@ -129,11 +129,11 @@ func TestNodesKeyPairQuotaAndDuplicates(t *testing.T) {
 	const (
 		nodeCount = 3
 		workers   = 12
-		budget    = 45 * time.Second // the attempts stop here if not done before
+		budget    = 45 * time.Second // the attempts stop here if not done before, once there are enough
 	)
-	attempts := 6000
+	attempts, enough := 6000, int64(2000)
 	if testing.Short() {
-		attempts = 600
+		attempts, enough = 600, 0
 	}
 	schema, storeURL := pgtest.Schema(t)
 	dir := t.TempDir()
@@ -277,7 +277,10 @@ func TestNodesKeyPairQuotaAndDuplicates(t *testing.T) {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for next.Add(1) <= int64(attempts) && time.Now().Before(deadline) {
+			// A loaded machine makes fewer calls within the budget: the test goes on past it
+			// until it has made enough to prove something, rather than fail for being slow.
+			for next.Add(1) <= int64(attempts) && (time.Now().Before(deadline) ||
+				imported.Load()+conflicts.Load()+quota.Load()+deleted.Load()+notFound.Load() < enough) {
 				s, n := mrand.IntN(len(scopes)), mrand.IntN(nodeCount)
 				c := clients[s][n]
 				perNode[n].Add(1)
@@ -359,8 +362,8 @@ func TestNodesKeyPairQuotaAndDuplicates(t *testing.T) {
 	if i, d := imported.Load(), deleted.Load(); i-d != int64(left) {
 		t.Errorf("%d imported - %d deleted != %d left", i, d, left)
 	}
-	if !testing.Short() && done < 2000 {
-		t.Errorf("only %d imports and deletes in %v: too few to prove much", done, budget)
+	if done < enough {
+		t.Errorf("only %d imports and deletes of %d attempts: too few to prove much", done, attempts)
 	}
 	for name, n := range map[string]int64{"imported": imported.Load(), "ConflictException": conflicts.Load(),
 		"ServiceQuotaExceededException": quota.Load(), "deleted": deleted.Load()} {
@@ -403,7 +406,7 @@ func TestNodesKeyPairQuotaAndDuplicates(t *testing.T) {
 	}
 
 	for _, n := range nodes {
-		if logs := n.stderr.String(); status5xx.MatchString(logs) {
+		if logs := n.Stderr.String(); status5xx.MatchString(logs) {
 			t.Errorf("a node answered 5xx:\n%s", status5xx.FindAllString(logs, 5))
 		}
 	}
@@ -417,6 +420,7 @@ var status5xx = regexp.MustCompile(`status=5\d\d`)
 // database in --data. Each store is shown to be the one used by what lands in it and by
 // a gate that can only play a channel whose key and channel it reads from that store.
 func TestStoreSelection(t *testing.T) {
+	t.Parallel()
 	schema, storeURL := pgtest.Schema(t)
 	ctx := context.Background()
 	dir := t.TempDir()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // privatePostgres is a PostgreSQL cluster of one test's own, in a temporary directory, that
@@ -53,10 +55,7 @@ func postgresBinDir(t *testing.T) string {
 			}
 		}
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("the PostgreSQL server programs (initdb, pg_ctl) are required under CI")
-	}
-	t.Skip("the PostgreSQL server programs (initdb, pg_ctl) are not installed")
+	testenv.Missing(t, "the PostgreSQL server programs (initdb, pg_ctl)", testenv.Install("initdb"), errors.New("not found"))
 	return ""
 }
 
@@ -206,8 +205,9 @@ func (r *wireRecorder) Do(req *http.Request) (*http.Response, error) {
 // and /healthz answers 503. When it is back, the same process serves again by itself.
 func TestStoreOutage(t *testing.T) {
 	const storeTimeout = 2 * time.Second
-	// Scheduling on a loaded two-core machine under -race, and the answer's way back.
-	const grace = time.Second
+	// The bound catches a call that hangs, not a loaded machine (a process under -race may
+	// not be scheduled for seconds); that the store's timeout fired shows in the 503 itself.
+	const grace = 10 * time.Second
 	pg := startPrivatePostgres(t)
 	dir := t.TempDir()
 	credFile, creds := writeCredentials(t, dir, "123456789012")
@@ -363,7 +363,7 @@ func TestStoreOutage(t *testing.T) {
 		if code := healthz(); code != http.StatusOK {
 			t.Errorf("%s: /healthz answered %d, want 200", phase, code)
 		}
-		if s.cmd.ProcessState != nil {
+		if s.Exited() {
 			t.Fatalf("%s: serve exited", phase)
 		}
 		t.Logf("%-8s the same process served again %v after the database was back", phase+":", took.Round(time.Millisecond))
@@ -390,7 +390,7 @@ func TestStoreOutage(t *testing.T) {
 	if err != nil || aws.ToString(got.KeyPair.Fingerprint) != aws.ToString(kp.Fingerprint) {
 		t.Fatalf("after the outages: %v, %v", got, err)
 	}
-	logs := s.stderr.String()
+	logs := s.Stderr.String()
 	if status5xx.MatchString(strings.ReplaceAll(logs, "status=503", "")) {
 		t.Errorf("a call answered a 5xx other than 503:\n%s", logs)
 	}

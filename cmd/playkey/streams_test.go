@@ -46,7 +46,7 @@ func TestViewerCountThroughGate(t *testing.T) {
 			t.Fatalf("viewer %d: %d %s", i, code, mv)
 		}
 		if i == 0 {
-			gateURL := gateLine.FindStringSubmatch(s.stdout.String())[1]
+			gateURL := gateLine.FindStringSubmatch(s.Stdout.String())[1]
 			if code, _, _ := httpGet(t, gateURL+firstURI(t, mv, "360p/index.m3u8")); code != 200 {
 				t.Fatalf("variant: %d", code)
 			}

@@ -33,6 +33,7 @@ func writePEM(t *testing.T, dir, name string, blocks ...*pem.Block) string {
 }
 
 func TestTokenKeyFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -97,6 +98,7 @@ func TestTokenKeyFiles(t *testing.T) {
 }
 
 func TestReadTokenArg(t *testing.T) {
+	t.Parallel()
 	io := &stdio{in: strings.NewReader("  a.b.c \n")}
 	for arg, want := range map[string]string{
 		"-":     "a.b.c",
@@ -113,6 +115,7 @@ func TestReadTokenArg(t *testing.T) {
 // TestInspectPrintsNoControlCharacters: inspect shows tokens that come from anyone, so
 // nothing a token holds may reach the terminal as a control sequence or break the layout.
 func TestInspectPrintsNoControlCharacters(t *testing.T) {
+	t.Parallel()
 	enc := base64.RawURLEncoding
 	sig := enc.EncodeToString(make([]byte, 96))
 	for name, parts := range map[string][2]string{
@@ -137,6 +140,7 @@ func TestInspectPrintsNoControlCharacters(t *testing.T) {
 }
 
 func TestShorten(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"abc":     "abc",
 		"abcdef":  "abcd…",

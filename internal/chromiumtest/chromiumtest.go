@@ -5,30 +5,18 @@ package chromiumtest
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // Path finds the browser (the Debian package chromium). Without one the test skips, unless
 // the environment variable CI is set, where it fails.
 func Path(t testing.TB) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found and CI is set: install the Debian package chromium")
-	}
-	t.Skip("chromium not found; install the Debian package chromium (CI fails instead of skipping)")
-	return ""
+	return testenv.Need(t, "chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium")
 }
 
 // Start launches the browser at execPath, headless, with a fresh profile, and returns a

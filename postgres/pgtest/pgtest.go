@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // DefaultURL is the server tests use when $PLAYKEY_TEST_POSTGRES is unset.
@@ -53,10 +54,7 @@ func Require(t testing.TB) {
 	if reachErr == nil {
 		return
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("PostgreSQL is unreachable under CI (set PLAYKEY_TEST_POSTGRES to its URL): %v", reachErr)
-	}
-	t.Skipf("PostgreSQL is unreachable (set PLAYKEY_TEST_POSTGRES to its URL): %v", reachErr)
+	testenv.Missing(t, "PostgreSQL at "+BaseURL(), "apt-get install postgresql, or set PLAYKEY_TEST_POSTGRES to a server's URL", reachErr)
 }
 
 // Schema creates an empty schema with a random name, drops it with everything in it when t
