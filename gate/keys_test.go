@@ -49,6 +49,7 @@ func TestPreparedKeys(t *testing.T) {
 	}
 	// An invalid key is verified without tables (and crypto/ecdsa refuses it).
 	bad := *keys[0].PublicKey
+	//lint:ignore SA1019 the test needs the raw coordinates, to make an invalid key no other API can make
 	bad.Y = new(big.Int).Add(bad.Y, big.NewInt(1))
 	if got := p.prepare([]Key{{ARN: "arn:bad", PublicKey: &bad}}, now, idle); got != nil {
 		t.Fatal("prepared a key off the curve")

@@ -11,6 +11,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
+	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 )
 
 // ListenSRT takes SRT publishers on addr (UDP) until the server is closed, as IVS does:
@@ -132,17 +133,17 @@ func (s *Server) readMPEGTS(ls *liveStream, conn net.Conn, key string) error {
 	var audio *mpegts.Track
 	for _, t := range r.Tracks() {
 		switch t.Codec.(type) {
-		case *mpegts.CodecH264:
+		case *tscodecs.H264:
 			if video != nil {
 				return s.refuseTS(conn, key, ch, fmt.Errorf("%w: two video tracks; send one", ErrUnsupported))
 			}
 			video = t
-		case *mpegts.CodecMPEG4Audio:
+		case *tscodecs.MPEG4Audio:
 			if audio != nil {
 				return s.refuseTS(conn, key, ch, fmt.Errorf("%w: two audio tracks; send one", ErrUnsupported))
 			}
 			audio = t
-		case *mpegts.CodecKLV, *mpegts.CodecDVBSubtitle:
+		case *tscodecs.KLV, *tscodecs.DVBSubtitle:
 			// Data tracks are left out.
 		default:
 			return s.refuseTS(conn, key, ch, fmt.Errorf("%w: %s; IVS takes H.264 video and AAC audio", ErrUnsupported, tsCodecName(t.Codec)))
@@ -153,7 +154,7 @@ func (s *Server) readMPEGTS(ls *liveStream, conn net.Conn, key string) error {
 	}
 	var asc *mpeg4audio.AudioSpecificConfig
 	if audio != nil {
-		c := audio.Codec.(*mpegts.CodecMPEG4Audio).Config
+		c := audio.Codec.(*tscodecs.MPEG4Audio).Config
 		asc = &c
 	}
 	var td mpegts.TimeDecoder
@@ -230,19 +231,19 @@ func duration90k(ts int64) time.Duration {
 }
 
 // tsCodecName names an MPEG-TS codec for a refusal.
-func tsCodecName(c mpegts.Codec) string {
+func tsCodecName(c tscodecs.Codec) string {
 	switch c.(type) {
-	case *mpegts.CodecH265:
+	case *tscodecs.H265:
 		return "H.265/HEVC video"
-	case *mpegts.CodecOpus:
+	case *tscodecs.Opus:
 		return "Opus audio"
-	case *mpegts.CodecMPEG1Audio:
+	case *tscodecs.MPEG1Audio:
 		return "MPEG-1 audio (MP3)"
-	case *mpegts.CodecMPEG4AudioLATM:
+	case *tscodecs.MPEG4AudioLATM:
 		return "AAC in LATM"
-	case *mpegts.CodecAC3:
+	case *tscodecs.AC3:
 		return "AC-3 audio"
-	case *mpegts.CodecMPEG1Video, *mpegts.CodecMPEG4Video:
+	case *tscodecs.MPEG1Video, *tscodecs.MPEG4Video:
 		return "MPEG-1/2/4 Part 2 video"
 	}
 	return fmt.Sprintf("codec %T", c)

@@ -94,6 +94,7 @@ func TestVerifyKeysMisuse(t *testing.T) {
 
 	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	off := key.PublicKey
+	//lint:ignore SA1019 the test needs the raw coordinates, to make an invalid key no other API can make
 	off.Y = new(big.Int).Add(off.Y, big.NewInt(1))
 	for name, k := range map[string]*ecdsa.PublicKey{
 		"nil": nil, "P-256": &p256.PublicKey, "off the curve": &off,
