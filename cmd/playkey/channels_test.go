@@ -188,7 +188,9 @@ func TestChannelsCommands(t *testing.T) {
 	t.Parallel()
 	testenv.Need(t, "aws")
 	dir := t.TempDir()
-	s := startServer(t, filepath.Join(dir, "data"), "--playback-addr", "0.0.0.0:9999")
+	// With ingest off and no --origin the gate does not listen, so the fixed port is only
+	// what playbackUrl is made of.
+	s := startServer(t, filepath.Join(dir, "data"), "--playback-addr", "0.0.0.0:9999", "--ingest-addr", "")
 	env := append(awsEnv(t, s.env), "PLAYKEY_ENDPOINT_URL="+s.endpoint)
 	pol := awsIVS(t, env, s.endpoint, "create-playback-restriction-policy")["playbackRestrictionPolicy"].(map[string]any)["arn"].(string)
 
