@@ -304,7 +304,7 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 	}
 	infoOf(r).session = sess.idString()
 	now := g.now()
-	if now.Unix() >= sess.Expires {
+	if g.expired(sess, sr.relPath, now) {
 		return nil, &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeSessionExpired,
 			reason: "the playback session has expired: start again from the channel's playback URL"}
 	}
@@ -334,6 +334,7 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 	if err != nil {
 		return nil, &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeBadSession, reason: "this path is outside the channel"}
 	}
+	g.keepOpen(sess, now)
 	return &grant{sess: sess, co: co, url: u}, nil
 }
 
