@@ -9,40 +9,43 @@ import (
 	"time"
 )
 
-// A session lives for SessionLifetime, but each URI a playlist names carries a credential
-// that expires CredentialLifetime after that playlist was served, so a URL that leaks stops
-// working within minutes.
+// A session lives for SessionLifetime, but its URLs work only while the session is in
+// use: each stops working CredentialLifetime after the session's last request, so a URL
+// that leaks (a playlist's included) is useless minutes after its viewer stopped.
 //
-// Segment, part and key URLs renew by themselves: players reload the media playlists of a
-// live stream every few seconds, and each reload names them again with new credentials.
-// Playlist URLs cannot renew that way: hls.js and Safari reload the URL the multivariant
-// playlist gave them for the whole session (hls.js follows a redirect but reloads the
-// original URL next time), and no tag lets a playlist name its own successor. So the gate
-// remembers, per session, until when it stays open: every admitted request of the session
-// moves that to CredentialLifetime later (sliding expiry), and a playlist URL whose
-// credential has expired is admitted while its session is open. A session nobody uses for
-// CredentialLifetime closes: its playlist URLs stop working, wherever they leaked.
+// The URLs cannot simply be renewed. hls.js and Safari reload the media playlist URL the
+// multivariant playlist gave them for the whole session (hls.js follows a redirect but
+// reloads the original URL next time), and no tag lets a playlist name its own successor.
+// Nor may a segment's URL change from one reload to the next: hls.js (1.6 and later) reads
+// a changed path for the same media sequence number as a broken live playlist
+// (levelParsingError "media sequence mismatch") and stops playing. So every URL of a
+// session is the same in every reload, with a credential that expires CredentialLifetime
+// after the session started, and the gate remembers, per session, until when it stays open:
+// every admitted request moves that to CredentialLifetime later (sliding expiry). A
+// credential past its expiry is admitted while its session is open.
 //
-// A VOD-like playlist (EXT-X-ENDLIST, or PLAYLIST-TYPE VOD) is not reloaded, so its
-// segments' credentials last until the session ends; fetching them keeps the session open,
-// so after a pause the player can still load another rendition's playlist.
+// A VOD-like playlist (EXT-X-ENDLIST, or PLAYLIST-TYPE VOD) is not reloaded and a viewer
+// may pause it for long, so its segments' credentials last until the session ends;
+// fetching them opens the session again, so after a pause the player can still load
+// another rendition's playlist.
 //
 // The memory is each gate's own: a gate that has served none of a session's requests for
 // CredentialLifetime (a new node behind a load balancer, a restarted gate) refuses its
-// expired playlist URLs, and the player must start again from the playback URL.
+// expired URLs, and the player must start again from the playback URL.
 
 // credentials returns the encoded sessions for the URIs of one rewritten playlist: one for
-// playlists, one for every other resource.
-func (g *Gate) credentials(sess *session, body []byte, now time.Time) (playlists, resources string) {
-	short := *sess
-	short.Expires = min(now.Add(g.cfg.CredentialLifetime).Unix(), sess.End)
-	playlists = short.encode()
+// playlists, one for every other resource. Both depend only on the session, so that a
+// URI is the same in every reload.
+func (g *Gate) credentials(sess *session, body []byte) (playlists, resources string) {
+	s := *sess
+	started := sess.End - int64(g.cfg.SessionLifetime/time.Second)
+	s.Expires = min(started+int64(g.cfg.CredentialLifetime/time.Second), sess.End)
+	playlists = s.encode()
 	if !isFinalPlaylist(body) {
 		return playlists, playlists
 	}
-	long := *sess
-	long.Expires = sess.End
-	return playlists, long.encode()
+	s.Expires = sess.End
+	return playlists, s.encode()
 }
 
 // isFinalPlaylist reports whether a playlist will not change, so players do not reload it.
@@ -120,10 +123,9 @@ func (o *openSessions) len() int {
 	return len(o.until)
 }
 
-// expired reports whether a request for rel, authenticated by sess, comes too late: its
-// credential has expired and, for a playlist, its session is no longer open (or the
-// session itself has ended).
-func (g *Gate) expired(sess *session, rel string, now time.Time) bool {
+// expired reports whether a request authenticated by sess comes too late: the session
+// has ended, or its credential has expired and the session is no longer open.
+func (g *Gate) expired(sess *session, now time.Time) bool {
 	t := now.Unix()
 	switch {
 	case t >= sess.End:
@@ -131,7 +133,7 @@ func (g *Gate) expired(sess *session, rel string, now time.Time) bool {
 	case t < sess.Expires:
 		return false
 	}
-	return !isPlaylistPath(rel) || !g.open.isOpen(sess.ID, t)
+	return !g.open.isOpen(sess.ID, t)
 }
 
 // keepOpen records an admitted request of sess: the session stays open for

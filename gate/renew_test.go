@@ -40,6 +40,9 @@ func liveOrigin(h *harness) {
 	})
 }
 
+// Every URL of a live session is the same in every reload (hls.js stops playing when a
+// segment's path changes between reloads) and works while the session is in use; a session
+// idle for CredentialLifetime closes, and no use outlives SessionLifetime.
 func TestSessionCredentialsExpireAndRenew(t *testing.T) {
 	clock := &testClock{t: time.Now()}
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now; c.CredentialLifetime = 2 * time.Minute })
@@ -47,35 +50,39 @@ func TestSessionCredentialsExpireAndRenew(t *testing.T) {
 	// A single-use token that expires in a minute starts a session.
 	mv := h.play(h.sign(token.Claims{SingleUseUUID: "u-renew", Exp: time.Now().Add(time.Minute).Unix()}))
 	variant := find(t, mv.body, "360p/index.m3u8")
-	seg := find(t, h.get(variant).body, "seg1.m4s")
+	first := h.get(variant).body
+	seg := find(t, first, "seg1.m4s")
 	if r := h.get(seg); r.StatusCode != 200 {
 		t.Fatalf("segment: %s", r.Status)
 	}
 
 	clock.Add(time.Minute)
-	if r := h.get(variant); r.StatusCode != 200 {
-		t.Fatalf("reload: %s %s", r.Status, r.body)
+	if r := h.get(variant); r.StatusCode != 200 || r.body != first {
+		t.Fatalf("reload: %s, same playlist %v:\n%s\nthen\n%s", r.Status, r.body == first, first, r.body)
 	}
+	// Past the credentials' own expiry, the session is open: it was used a minute ago.
 	clock.Add(time.Minute + time.Second)
+	if r := h.get(seg); r.StatusCode != 200 {
+		t.Fatalf("segment of an open session past its credential's expiry: %s %s", r.Status, r.body)
+	}
+	// Idle for the lifetime, it closes: segment and playlist URLs alike.
+	clock.Add(2*time.Minute + time.Second)
 	wantRefused(t, h.get(seg), 403, ivsAuthError, CodeSessionExpired)
-	// The player reloads its media playlist: the same URL, whose own credential has
-	// expired too, but its session was used a minute ago; new segment credentials.
-	reloaded := h.get(variant)
-	if reloaded.StatusCode != 200 {
-		t.Fatalf("reload after the first credentials expired: %s %s", reloaded.Status, reloaded.body)
-	}
-	seg2 := find(t, reloaded.body, "seg1.m4s")
-	if r := h.get(seg2); r.StatusCode != 200 {
-		t.Fatalf("renewed segment: %s %s", r.Status, r.body)
-	}
+	wantRefused(t, h.get(variant), 403, ivsAuthError, CodeSessionExpired)
 
-	// The session itself ends after SessionLifetime, reloads or not.
-	for range 24 * 60 {
-		clock.Add(time.Minute)
+	// A session in use ends after SessionLifetime all the same.
+	mv = h.play(h.sign(token.Claims{Exp: clock.Now().Add(time.Hour).Unix()}))
+	variant = find(t, mv.body, "360p/index.m3u8")
+	started := clock.Now()
+	for range 24*60 + 1 {
 		if r := h.get(variant); r.StatusCode != 200 {
 			wantRefused(t, r, 403, ivsAuthError, CodeSessionExpired)
+			if d := clock.Now().Sub(started); d < 24*time.Hour-time.Minute {
+				t.Errorf("a session in use ended after %v, before SessionLifetime", d)
+			}
 			return
 		}
+		clock.Add(time.Minute)
 	}
 	t.Fatal("a session reloaded every minute outlived SessionLifetime")
 }
