@@ -14,8 +14,8 @@
 //
 // {session} is a small credential minted when playback starts: the channel, the viewer,
 // the session version, the resolution limit, the allowed origins, the session's end and the
-// credential's own expiry, minutes after the playlist naming the URI was served (renewed
-// by each reload of a live playlist; see renew.go). {mac} is an
+// credential's own expiry, minutes after the session started; past it, the URI works while
+// the session is in use, within minutes of its last request (see renew.go). {mac} is an
 // HMAC-SHA256 (truncated to 128 bits) over the session and that one path, under a secret
 // every gate node shares (State.Secret). A later request therefore costs one HMAC and a map
 // lookup and a cached channel read (a deleted channel, or a public channel made private,

@@ -49,7 +49,8 @@ type Config struct {
 	// checked when playback starts, not during it. Default 24h.
 	SessionLifetime time.Duration
 	// CredentialLifetime is how long the URIs of a served playlist may be fetched; players
-	// reloading live playlists get new ones (see renew.go). Default 5 minutes.
+	// reloading live playlists get new ones, and a session's playlist URLs work while it
+	// was used within that time (see renew.go). Default 5 minutes.
 	CredentialLifetime time.Duration
 	// SessionBindIPv4 and SessionBindIPv6, when positive, bind each session to the first
 	// that many bits of the client address that started it: a request from outside is
@@ -116,6 +117,7 @@ type Gate struct {
 	prepared preparedKeys
 	channels *ttlCache[playkey.ARN, channelResult]
 	revs     revocations
+	open     *openSessions
 	tokens   *tokenCache
 	limit    *limiter
 	client   *http.Client
@@ -157,6 +159,7 @@ func New(ctx context.Context, cfg Config) (*Gate, error) {
 		sign:     signer{key: slices.Clone(key)},
 		verifier: token.Verifier{Leeway: cfg.Leeway},
 		revs:     revocations{max: make(map[revocationKey]int64)},
+		open:     newOpenSessions(maxOpenSessions, cfg.CredentialLifetime),
 		tokens:   newTokenCache(),
 		limit:    newLimiter(cfg.FailureRate, cfg.FailureBurst),
 		mux:      http.NewServeMux(),

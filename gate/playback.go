@@ -229,7 +229,7 @@ func (g *Gate) stateError(w http.ResponseWriter, r *http.Request, what string, e
 
 // rewrite rewrites a playlist fetched from from (an origin URL) for sess.
 func (g *Gate) rewrite(body []byte, sess *session, co *channelOrigin, from *url.URL) ([]byte, *failure) {
-	playlists, resources := g.credentials(sess, body, g.now())
+	playlists, resources := g.credentials(sess, body)
 	budget := newRewriteBudget(len(body), g.cfg.MaxRewrittenBytes)
 	out, _, err := rewritePlaylist(body, sess.MaxHeight, func(ref string) (string, error) {
 		rel, err := co.relative(from, ref)
@@ -304,7 +304,7 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 	}
 	infoOf(r).session = sess.idString()
 	now := g.now()
-	if now.Unix() >= sess.Expires {
+	if g.expired(sess, now) {
 		return nil, &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeSessionExpired,
 			reason: "the playback session has expired: start again from the channel's playback URL"}
 	}
@@ -334,6 +334,7 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 	if err != nil {
 		return nil, &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeBadSession, reason: "this path is outside the channel"}
 	}
+	g.keepOpen(sess, now)
 	return &grant{sess: sess, co: co, url: u}, nil
 }
 

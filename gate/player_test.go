@@ -59,6 +59,7 @@ type playerEnv struct {
 	h    *harness
 	page *httptest.Server
 	ctx  context.Context
+	dir  string // the origin's files
 }
 
 const playerPage = `<!doctype html>
@@ -76,15 +77,16 @@ window.start = function (src) {
     window.levels = d.levels.map(l => l.height);
     events.push({t: 'manifest', levels: window.levels});
   });
+  hls.on(Hls.Events.LEVEL_LOADED, (e, d) => events.push({t: 'level', level: d.level, url: d.details.url}));
   hls.on(Hls.Events.FRAG_LOADED, (e, d) => events.push({t: 'frag', level: d.frag.level, height: hls.levels[d.frag.level].height, sn: d.frag.sn}));
-  hls.on(Hls.Events.ERROR, (e, d) => events.push({t: 'error', details: d.details, fatal: d.fatal, code: d.response ? d.response.code : 0}));
+  hls.on(Hls.Events.ERROR, (e, d) => events.push({t: 'error', details: d.details, fatal: d.fatal, code: d.response ? d.response.code : 0, reason: d.reason || (d.error ? d.error.message : '')}));
   hls.loadSource(src);
   hls.attachMedia(document.getElementById('v'));
   document.getElementById('v').play().catch(() => {});
 };
 </script></body></html>`
 
-func newPlayerEnv(t *testing.T) *playerEnv {
+func newPlayerEnv(t *testing.T, mods ...func(*Config)) *playerEnv {
 	t.Helper()
 	chromium := chromiumtest.Path(t)
 	if _, err := os.Stat(hlsJS); err != nil {
@@ -95,7 +97,7 @@ func newPlayerEnv(t *testing.T) *playerEnv {
 	if err := os.Symlink(filepath.Join(dir, "privCHAN0001"), filepath.Join(dir, "publCHAN0001")); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, func(c *Config) { c.RevocationPoll = 200 * time.Millisecond })
+	h := newHarness(t, append([]func(*Config){func(c *Config) { c.RevocationPoll = 200 * time.Millisecond }}, mods...)...)
 	files := http.FileServer(http.Dir(dir))
 	h.setOriginHook(func(w http.ResponseWriter, r *http.Request) bool {
 		files.ServeHTTP(w, r)
@@ -110,7 +112,7 @@ func newPlayerEnv(t *testing.T) *playerEnv {
 	page.HandleFunc("GET /hls.min.js", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, hlsJS)
 	})
-	e := &playerEnv{h: h, page: httptest.NewServer(page)}
+	e := &playerEnv{h: h, page: httptest.NewServer(page), dir: dir}
 	t.Cleanup(e.page.Close)
 
 	e.ctx = chromiumtest.Start(t, chromium, []chromedp.ExecAllocatorOption{
@@ -129,6 +131,8 @@ type playerEvent struct {
 	Fatal   bool   `json:"fatal"`
 	Code    int    `json:"code"`
 	Levels  []int  `json:"levels"`
+	URL     string `json:"url"`
+	Reason  string `json:"reason"`
 }
 
 // play opens the page in a new tab and starts playing src; it returns a function that

@@ -2,40 +2,147 @@ package gate
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 )
 
-// A session lives for SessionLifetime, but each URI a playlist names carries a credential
-// that expires CredentialLifetime after that playlist was served. Players reload media
-// playlists of a live stream every few seconds, and each reload names its segments again
-// with new credentials: a viewer who keeps playing keeps getting fresh ones, and a
-// segment, key or part URL that leaks stops working within minutes.
+// A session lives for SessionLifetime, but its URLs work only while the session is in
+// use: each stops working CredentialLifetime after the session's last request, so a URL
+// that leaks (a playlist's included) is useless minutes after its viewer stopped.
 //
-// Playlist URIs are the exception: a player reloads the URL the multivariant playlist
-// gave it, the same URL for the whole session, so their credentials last until the
-// session ends. --session-bind is what makes a leaked playlist URL useless elsewhere.
-// A VOD-like playlist (EXT-X-ENDLIST, or PLAYLIST-TYPE VOD) is not reloaded, so its
-// segments' credentials also last until the session ends.
+// The URLs cannot simply be renewed. hls.js and Safari reload the media playlist URL the
+// multivariant playlist gave them for the whole session (hls.js follows a redirect but
+// reloads the original URL next time), and no tag lets a playlist name its own successor.
+// Nor may a segment's URL change from one reload to the next: hls.js (1.6 and later) reads
+// a changed path for the same media sequence number as a broken live playlist
+// (levelParsingError "media sequence mismatch") and stops playing. So every URL of a
+// session is the same in every reload, with a credential that expires CredentialLifetime
+// after the session started, and the gate remembers, per session, until when it stays open:
+// every admitted request moves that to CredentialLifetime later (sliding expiry). A
+// credential past its expiry is admitted while its session is open.
+//
+// A VOD-like playlist (EXT-X-ENDLIST, or PLAYLIST-TYPE VOD) is not reloaded and a viewer
+// may pause it for long, so its segments' credentials last until the session ends;
+// fetching them opens the session again, so after a pause the player can still load
+// another rendition's playlist.
+//
+// The memory is each gate's own: a gate that has served none of a session's requests for
+// CredentialLifetime (a new node behind a load balancer, a restarted gate) refuses its
+// expired URLs, and the player must start again from the playback URL.
 
 // credentials returns the encoded sessions for the URIs of one rewritten playlist: one for
-// playlists, one for every other resource.
-func (g *Gate) credentials(sess *session, body []byte, now time.Time) (playlists, resources string) {
-	long := *sess
-	long.Expires = sess.End
-	playlists = long.encode()
-	if isFinalPlaylist(body) {
+// playlists, one for every other resource. Both depend only on the session, so that a
+// URI is the same in every reload.
+func (g *Gate) credentials(sess *session, body []byte) (playlists, resources string) {
+	s := *sess
+	started := sess.End - int64(g.cfg.SessionLifetime/time.Second)
+	s.Expires = min(started+int64(g.cfg.CredentialLifetime/time.Second), sess.End)
+	playlists = s.encode()
+	if !isFinalPlaylist(body) {
 		return playlists, playlists
 	}
-	short := *sess
-	short.Expires = min(now.Add(g.cfg.CredentialLifetime).Unix(), sess.End)
-	return playlists, short.encode()
+	s.Expires = sess.End
+	return playlists, s.encode()
 }
 
 // isFinalPlaylist reports whether a playlist will not change, so players do not reload it.
 func isFinalPlaylist(body []byte) bool {
 	return bytes.Contains(body, []byte("#EXT-X-ENDLIST")) || bytes.Contains(body, []byte("#EXT-X-PLAYLIST-TYPE:VOD"))
+}
+
+// maxOpenSessions bounds the sessions a gate remembers as open: about 40 bytes each, so at
+// most about 40 MB. Past it, a new session is not remembered and its playlist URLs work
+// only until their credentials expire.
+const maxOpenSessions = 1 << 20
+
+// openSessions remembers until when each recently used session stays open (unix seconds).
+// Only sessions whose credential the gate has verified get an entry, and entries past
+// their time are swept, so it holds at most the sessions used within CredentialLifetime.
+type openSessions struct {
+	mu        sync.Mutex
+	until     map[uint64]int64
+	max       int
+	lastSweep int64
+	every     int64 // seconds between routine sweeps: CredentialLifetime
+	full      bool  // a session was not remembered since the last sweep
+}
+
+func newOpenSessions(limit int, lifetime time.Duration) *openSessions {
+	return &openSessions{until: make(map[uint64]int64), max: limit, every: max(int64(lifetime/time.Second), 1)}
+}
+
+func sessionKey(id [8]byte) uint64 { return binary.LittleEndian.Uint64(id[:]) }
+
+// isOpen reports whether the session id was used recently enough to be open at now.
+func (o *openSessions) isOpen(id [8]byte, now int64) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return now < o.until[sessionKey(id)]
+}
+
+// extend keeps the session id open until until (if that is later than before). When the
+// table is full the session is not remembered, and extend reports whether that is the
+// first such session since the last sweep (to be logged once, not once a request).
+func (o *openSessions) extend(id [8]byte, until, now int64) (firstDropped bool) {
+	k := sessionKey(id)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if now-o.lastSweep >= o.every || (len(o.until) >= o.max && now > o.lastSweep) {
+		o.sweep(now)
+	}
+	if u, ok := o.until[k]; ok {
+		o.until[k] = max(u, until)
+		return false
+	}
+	if len(o.until) >= o.max {
+		firstDropped, o.full = !o.full, true
+		return firstDropped
+	}
+	o.until[k] = until
+	return false
+}
+
+// sweep forgets the sessions closed at now. A full table sweeps at most once a second, so
+// that requests cannot make every insertion cost a pass over it.
+func (o *openSessions) sweep(now int64) {
+	for k, u := range o.until {
+		if now >= u {
+			delete(o.until, k)
+		}
+	}
+	o.lastSweep = now
+	o.full = false
+}
+
+func (o *openSessions) len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.until)
+}
+
+// expired reports whether a request authenticated by sess comes too late: the session
+// has ended, or its credential has expired and the session is no longer open.
+func (g *Gate) expired(sess *session, now time.Time) bool {
+	t := now.Unix()
+	switch {
+	case t >= sess.End:
+		return true
+	case t < sess.Expires:
+		return false
+	}
+	return !g.open.isOpen(sess.ID, t)
+}
+
+// keepOpen records an admitted request of sess: the session stays open for
+// CredentialLifetime more.
+func (g *Gate) keepOpen(sess *session, now time.Time) {
+	until := min(now.Add(g.cfg.CredentialLifetime).Unix(), sess.End)
+	if g.open.extend(sess.ID, until, now.Unix()) {
+		g.log.Warn("gate: too many open sessions to remember; new sessions' playlist URLs expire with their credentials until old ones close", "max", g.open.max)
+	}
 }
 
 // bindPrefix returns the prefix a new session is bound to ("" when sessions are not

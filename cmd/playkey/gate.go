@@ -47,7 +47,7 @@ func (f *gateFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.trusted, "trusted-proxies", "comma-separated `CIDRS` of the proxies whose --client-ip-header is believed, and whose connections are not limited per address; default: loopback only")
 	fs.DurationVar(&f.leeway, "token-leeway", 5*time.Second, "clock difference tolerated around a token's exp")
 	fs.DurationVar(&f.sessionTTL, "session-lifetime", 24*time.Hour, "how long a playback session plays after its token was accepted")
-	fs.DurationVar(&f.credentialTTL, "session-credential-lifetime", 5*time.Minute, "how long the segment URLs of a served playlist work; players reloading live playlists get new ones")
+	fs.DurationVar(&f.credentialTTL, "session-credential-lifetime", 5*time.Minute, "how long a playback session's URLs (playlists and segments) keep working after the session's last request")
 	fs.Var(&f.bind, "session-bind", "bind each playback session to the client's address prefix, `V4BITS[,V6BITS]` (e.g. 24,56; IPv6 default 64); off by default, since a phone that changes networks then loses its session")
 	fs.IntVar(&f.connsPerClient, "max-conns-per-client", 256, "open connections the gate holds per client address (IPv6 per /64); more are answered 503; 0 for no limit")
 	fs.DurationVar(&f.staleAfter, "stale-after", 15*time.Second, "how long the gate keeps deciding on the keys, channels and revocations it read last while the store cannot be read; then it answers 503")
