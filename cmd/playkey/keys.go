@@ -123,7 +123,7 @@ func runKeysCreate(ctx context.Context, std *stdio, args []string) error {
 		return fmt.Errorf("%w (the imported key pair was deleted again)", err)
 	}
 	fmt.Fprintf(std.err, "private key written to %s; the service never sees it and it cannot be retrieved later\n", *priv)
-	return printKeyPair(std, af.output, out.KeyPair)
+	return printKeyPair(std, &af, out.KeyPair)
 }
 
 func runKeysImport(ctx context.Context, std *stdio, args []string) error {
@@ -161,7 +161,7 @@ func runKeysImport(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	return printKeyPair(std, af.output, out.KeyPair)
+	return printKeyPair(std, &af, out.KeyPair)
 }
 
 func runKeysList(ctx context.Context, std *stdio, args []string) error {
@@ -186,6 +186,9 @@ func runKeysList(ctx context.Context, std *stdio, args []string) error {
 		if err != nil {
 			return apiError(err)
 		}
+		if af.output == outputJSON {
+			continue // printed as the list calls answered
+		}
 		// The list omits fingerprints; a region holds at most 3 key pairs, so fetch each.
 		for _, s := range page.KeyPairs {
 			got, err := client.GetPlaybackKeyPair(ctx, &ivs.GetPlaybackKeyPairInput{Arn: s.Arn})
@@ -195,13 +198,18 @@ func runKeysList(ctx context.Context, std *stdio, args []string) error {
 			all = append(all, *got.KeyPair)
 		}
 	}
-	if af.output == "json" {
-		return printJSON(std, map[string]any{"keyPairs": all})
+	if af.output == outputJSON {
+		return af.printPages(std, "keyPairs")
 	}
+	return keyPairTable(std, all)
+}
+
+// keyPairTable prints key pairs one to a row.
+func keyPairTable(std *stdio, kps []types.PlaybackKeyPair) error {
 	tw := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ARN\tNAME\tFINGERPRINT\tTAGS")
-	for _, kp := range all {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", aws.ToString(kp.Arn), aws.ToString(kp.Name), aws.ToString(kp.Fingerprint), formatTags(kp.Tags))
+	for _, kp := range kps {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", aws.ToString(kp.Arn), orDash(aws.ToString(kp.Name)), aws.ToString(kp.Fingerprint), formatTags(kp.Tags))
 	}
 	return tw.Flush()
 }
@@ -212,7 +220,7 @@ func runKeysGet(ctx context.Context, std *stdio, args []string) error {
 		if err != nil {
 			return apiError(err)
 		}
-		return printKeyPair(std, af.output, out.KeyPair)
+		return printKeyPair(std, af, out.KeyPair)
 	})
 }
 
@@ -221,14 +229,21 @@ func runKeysDelete(ctx context.Context, std *stdio, args []string) error {
 		if _, err := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: aws.String(arn)}); err != nil {
 			return apiError(err)
 		}
+		if af.output == outputJSON {
+			return af.printResponse(std)
+		}
 		fmt.Fprintf(std.out, "deleted %s\n", arn)
 		return nil
 	})
 }
 
-func printKeyPair(std *stdio, output string, kp *types.PlaybackKeyPair) error {
-	if output == "json" {
-		return printJSON(std, map[string]any{"keyPair": kp})
+// printKeyPair prints the key pair an API call returned in the format af asks for.
+func printKeyPair(std *stdio, af *apiFlags, kp *types.PlaybackKeyPair) error {
+	switch af.output {
+	case outputJSON:
+		return af.printResponse(std)
+	case outputTable:
+		return keyPairTable(std, []types.PlaybackKeyPair{*kp})
 	}
 	fmt.Fprintf(std.out, "arn:         %s\n", aws.ToString(kp.Arn))
 	fmt.Fprintf(std.out, "name:        %s\n", aws.ToString(kp.Name))
