@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/x509"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
@@ -61,6 +66,7 @@ var keysCommand = &command{
 			{name: "list", summary: "list the key pairs of the account and region", run: runKeysList},
 			{name: "get", summary: "show one key pair", run: runKeysGet},
 			{name: "delete", summary: "delete a key pair", run: runKeysDelete},
+			{name: "rotate", summary: "replace a key pair without breaking viewers: import a new one beside it, later delete it", run: runKeysRotate},
 		})
 	},
 }
@@ -252,4 +258,131 @@ func printKeyPair(std *stdio, af *apiFlags, kp *types.PlaybackKeyPair) error {
 		fmt.Fprintf(std.out, "tags:        %s\n", formatTags(kp.Tags))
 	}
 	return nil
+}
+
+// maxKeyPairs is IVS's fixed quota of playback key pairs per account and region.
+const maxKeyPairs = 3
+
+func runKeysRotate(ctx context.Context, std *stdio, args []string) error {
+	var priv, pub, publicKey, name string
+	var deleteAfter time.Duration
+	af, client, rest, err := clientCommand(ctx, std, "keys rotate", "OLD_ARN", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&priv, "o", "", "write the new private key (PEM, mode 0600) to `FILE` (required unless --public-key)")
+		fs.StringVar(&pub, "public-out", "", "also write the new public key to `FILE`")
+		fs.StringVar(&publicKey, "public-key", "", "import this public key PEM `FILE` instead of generating a key pair (its private half stays where it is)")
+		fs.StringVar(&name, "name", "", "the new key pair's `NAME` (default: the old one's)")
+		fs.DurationVar(&deleteAfter, "delete-old-after", -1, "then wait `DURATION` (at least the longest lifetime of the tokens signed with the old key) and delete the old key pair; without it the old key pair stays")
+	})
+	if err != nil {
+		return err
+	}
+	if (priv == "") == (publicKey == "") {
+		return usageErrorf("keys rotate needs exactly one of -o FILE (generate) and --public-key FILE (import)")
+	}
+	oldARN := rest[0]
+	old, err := client.GetPlaybackKeyPair(ctx, &ivs.GetPlaybackKeyPairInput{Arn: aws.String(oldARN)})
+	if err != nil {
+		return apiError(err)
+	}
+	// Refuse before generating anything: the new key must sit beside the old one while
+	// tokens signed with either are in use.
+	var arns []string
+	p := ivs.NewListPlaybackKeyPairsPaginator(client, &ivs.ListPlaybackKeyPairsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return apiError(err)
+		}
+		for _, kp := range page.KeyPairs {
+			arns = append(arns, aws.ToString(kp.Arn))
+		}
+	}
+	if len(arns) >= maxKeyPairs {
+		return noFreeSlot(oldARN, arns)
+	}
+	for _, path := range []string{priv, pub} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Lstat(path); err == nil {
+			return fmt.Errorf("%s already exists; not overwriting it", path)
+		}
+	}
+	var material []byte
+	var key *ecdsa.PrivateKey
+	if publicKey != "" {
+		if material, err = os.ReadFile(publicKey); err != nil {
+			return err
+		}
+	} else {
+		if key, err = keypair.Generate(); err != nil {
+			return err
+		}
+		if material, err = keypair.MarshalPublicKeyPEM(&key.PublicKey); err != nil {
+			return err
+		}
+	}
+	if name == "" {
+		name = aws.ToString(old.KeyPair.Name)
+	}
+	out, err := client.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{
+		PublicKeyMaterial: aws.String(string(material)),
+		Name:              nonEmpty(name),
+		Tags:              old.KeyPair.Tags,
+	})
+	var quota *types.ServiceQuotaExceededException
+	if errors.As(err, &quota) {
+		return noFreeSlot(oldARN, arns) // another key pair was imported meanwhile
+	}
+	if err != nil {
+		return apiError(err)
+	}
+	newARN := aws.ToString(out.KeyPair.Arn)
+	if key != nil {
+		if err := keypair.WriteKeyFiles(priv, pub, key); err != nil {
+			if _, derr := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: out.KeyPair.Arn}); derr != nil {
+				return fmt.Errorf("%w (and deleting the imported key pair %s failed: %v)", err, newARN, apiError(derr))
+			}
+			return fmt.Errorf("%w (the imported key pair was deleted again)", err)
+		}
+	}
+	if err := printKeyPair(std, af, out.KeyPair); err != nil {
+		return err
+	}
+	signer := priv
+	if key == nil {
+		signer = "the private half of " + publicKey
+	}
+	fmt.Fprintf(std.err, "new key pair %s imported; %s still verifies tokens.\n", newARN, oldARN)
+	fmt.Fprintf(std.err, "now make your token signer sign with %s (e.g. playkey token sign --key %s, or the key file your backend loads);\n", signer, signer)
+	fmt.Fprintf(std.err, "tokens need no key id: the gate tries every key pair of the account and region.\n")
+	if deleteAfter < 0 {
+		fmt.Fprintf(std.err, "once no token signed with the old key can still be in use, run: playkey keys delete %s\n", oldARN)
+		return nil
+	}
+	fmt.Fprintf(std.err, "deleting %s in %s (at %s)\n", oldARN, deleteAfter, time.Now().Add(deleteAfter).UTC().Format(time.RFC3339))
+	t := time.NewTimer(deleteAfter)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("interrupted; %s was not deleted (run: playkey keys delete %s)", oldARN, oldARN)
+	case <-t.C:
+	}
+	if _, err := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: aws.String(oldARN)}); err != nil {
+		return fmt.Errorf("deleting the old key pair: %w", apiError(err))
+	}
+	fmt.Fprintf(std.err, "deleted %s; tokens signed with it no longer start playback\n", oldARN)
+	return nil
+}
+
+// noFreeSlot is the refusal when the region already holds IVS's maximum of key pairs.
+func noFreeSlot(oldARN string, arns []string) error {
+	var others []string
+	for _, a := range arns {
+		if a != oldARN {
+			others = append(others, a)
+		}
+	}
+	return fmt.Errorf("no free key pair slot: the account and region hold %d key pairs, IVS's maximum, and the new key must sit beside %s while its tokens are in use; delete one of the others first (%s)",
+		len(arns), oldARN, strings.Join(others, ", "))
 }
