@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -37,7 +36,7 @@ type apiFlags struct {
 }
 
 func (f *apiFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.endpoint, "endpoint-url", os.Getenv("PLAYKEY_ENDPOINT_URL"), "API endpoint `URL`, e.g. http://127.0.0.1:8080 (default: $PLAYKEY_ENDPOINT_URL, else AWS's)")
+	fs.StringVar(&f.endpoint, "endpoint-url", "", "API endpoint `URL`, e.g. http://127.0.0.1:8080 (default: AWS's)")
 	fs.StringVar(&f.region, "region", "", "AWS `REGION` (default: from the AWS configuration)")
 	fs.StringVar(&f.profile, "profile", "", "AWS shared-config `PROFILE`")
 	fs.StringVar(&f.output, "output", outputText, "output `FORMAT`: text or table for people, json for programs (what aws ivs --output json prints for the same call)")
