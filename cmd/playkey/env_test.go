@@ -30,8 +30,8 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "unused.pem")); err == nil {
 		t.Fatal("PLAYKEY_O beat -o on the command line")
 	}
-	// An empty variable is unset.
-	if _, errOut, code := runCmd(t, append(env, "PLAYKEY_O="), playkeyBin, "keygen"); code != 2 || !strings.Contains(errOut, "needs -o") {
+	// An empty variable sets the flag to empty, as --flag= would.
+	if _, errOut, code := runCmd(t, append(env, "PLAYKEY_O=", "PLAYKEY_PUBLIC_OUT="+filepath.Join(dir, "p2.pem")), playkeyBin, "keygen"); code != 2 || !strings.Contains(errOut, "needs -o") {
 		t.Fatalf("keygen with PLAYKEY_O empty: exit %d %s", code, errOut)
 	}
 	// A bad value names the variable, before anything is done.

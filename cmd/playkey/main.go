@@ -152,7 +152,8 @@ func envName(name string) string {
 }
 
 // setFromEnvironment sets each flag the command line left unset from its environment
-// variable, if that is set and not empty. Applied after parsing so that the command line
+// variable, if that is set, even to empty (PLAYKEY_INGEST_ADDR= turns ingest off as
+// --ingest-addr= does; environment files have no other way to say it). Applied after parsing so that the command line
 // wins, also for repeatable flags, which would otherwise collect both.
 func setFromEnvironment(fs *flag.FlagSet) error {
 	set := map[string]bool{}
@@ -163,7 +164,7 @@ func setFromEnvironment(fs *flag.FlagSet) error {
 			return
 		}
 		v, ok := os.LookupEnv(envName(f.Name))
-		if !ok || v == "" {
+		if !ok {
 			return
 		}
 		if serr := fs.Set(f.Name, v); serr != nil {
