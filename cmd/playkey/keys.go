@@ -97,13 +97,8 @@ func runKeysCreate(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	// Refuse before importing: a key whose private half cannot be saved is useless.
-	for _, p := range []string{*priv, *pub} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Lstat(p); err == nil {
-			return fmt.Errorf("%s already exists; not overwriting it", p)
-		}
+	if err := refuseExisting(*priv, *pub); err != nil {
+		return err
 	}
 	k, err := keypair.Generate()
 	if err != nil {
@@ -121,12 +116,8 @@ func runKeysCreate(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	if err := keypair.WriteKeyFiles(*priv, *pub, k); err != nil {
-		// The service holds a public key whose private half is lost: take it back out.
-		if _, derr := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: out.KeyPair.Arn}); derr != nil {
-			return fmt.Errorf("%w (and deleting the imported key pair %s failed: %v)", err, aws.ToString(out.KeyPair.Arn), apiError(derr))
-		}
-		return fmt.Errorf("%w (the imported key pair was deleted again)", err)
+	if err := saveKeyFiles(ctx, client, *priv, *pub, k, out.KeyPair); err != nil {
+		return err
 	}
 	fmt.Fprintf(std.err, "private key written to %s; the service never sees it and it cannot be retrieved later\n", *priv)
 	return printKeyPair(std, &af, out.KeyPair)
@@ -300,13 +291,8 @@ func runKeysRotate(ctx context.Context, std *stdio, args []string) error {
 	if len(arns) >= maxKeyPairs {
 		return noFreeSlot(oldARN, arns)
 	}
-	for _, path := range []string{priv, pub} {
-		if path == "" {
-			continue
-		}
-		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("%s already exists; not overwriting it", path)
-		}
+	if err := refuseExisting(priv, pub); err != nil {
+		return err
 	}
 	var material []byte
 	var key *ecdsa.PrivateKey
@@ -339,11 +325,8 @@ func runKeysRotate(ctx context.Context, std *stdio, args []string) error {
 	}
 	newARN := aws.ToString(out.KeyPair.Arn)
 	if key != nil {
-		if err := keypair.WriteKeyFiles(priv, pub, key); err != nil {
-			if _, derr := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: out.KeyPair.Arn}); derr != nil {
-				return fmt.Errorf("%w (and deleting the imported key pair %s failed: %v)", err, newARN, apiError(derr))
-			}
-			return fmt.Errorf("%w (the imported key pair was deleted again)", err)
+		if err := saveKeyFiles(ctx, client, priv, pub, key, out.KeyPair); err != nil {
+			return err
 		}
 	}
 	if err := printKeyPair(std, af, out.KeyPair); err != nil {
@@ -385,4 +368,31 @@ func noFreeSlot(oldARN string, arns []string) error {
 	}
 	return fmt.Errorf("no free key pair slot: the account and region hold %d key pairs, IVS's maximum, and the new key must sit beside %s while its tokens are in use; delete one of the others first (%s)",
 		len(arns), oldARN, strings.Join(others, ", "))
+}
+
+// refuseExisting fails if any of the named files (empty names skipped) exists: key files
+// are never overwritten.
+func refuseExisting(paths ...string) error {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("%s already exists; not overwriting it", p)
+		}
+	}
+	return nil
+}
+
+// saveKeyFiles writes the key pair just imported as kp; if that fails, the service holds a
+// public key whose private half is lost, so it is taken back out.
+func saveKeyFiles(ctx context.Context, client *ivs.Client, priv, pub string, k *ecdsa.PrivateKey, kp *types.PlaybackKeyPair) error {
+	err := keypair.WriteKeyFiles(priv, pub, k)
+	if err == nil {
+		return nil
+	}
+	if _, derr := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: kp.Arn}); derr != nil {
+		return fmt.Errorf("%w (and deleting the imported key pair %s failed: %v)", err, aws.ToString(kp.Arn), apiError(derr))
+	}
+	return fmt.Errorf("%w (the imported key pair was deleted again)", err)
 }
