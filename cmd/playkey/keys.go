@@ -332,12 +332,12 @@ func runKeysRotate(ctx context.Context, std *stdio, args []string) error {
 	if err := printKeyPair(std, af, out.KeyPair); err != nil {
 		return err
 	}
-	signer := priv
-	if key == nil {
-		signer = "the private half of " + publicKey
-	}
 	fmt.Fprintf(std.err, "new key pair %s imported; %s still verifies tokens.\n", newARN, oldARN)
-	fmt.Fprintf(std.err, "now make your token signer sign with %s (e.g. playkey token sign --key %s, or the key file your backend loads);\n", signer, signer)
+	if key != nil {
+		fmt.Fprintf(std.err, "now make your token signer sign with %s (the key file your backend loads, or playkey token sign --key %s);\n", priv, priv)
+	} else {
+		fmt.Fprintf(std.err, "now make your token signer sign with the private key of %s;\n", publicKey)
+	}
 	fmt.Fprintf(std.err, "tokens need no key id: the gate tries every key pair of the account and region.\n")
 	if deleteAfter < 0 {
 		fmt.Fprintf(std.err, "once no token signed with the old key can still be in use, run: playkey keys delete %s\n", oldARN)
