@@ -66,10 +66,12 @@ func runChannelsCreate(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	if af.output == "json" {
-		return printJSON(std, map[string]any{"channel": out.Channel, "streamKey": out.StreamKey})
+	if af.output == outputJSON {
+		return af.printResponse(std)
 	}
-	printChannel(std, out.Channel)
+	if err := showChannel(std, af, out.Channel); err != nil {
+		return err
+	}
 	fmt.Fprintf(std.out, "stream key:    %s\n", aws.ToString(out.StreamKey.Arn))
 	fmt.Fprintf(std.out, "stream value:  %s\n", aws.ToString(out.StreamKey.Value))
 	return nil
@@ -93,12 +95,17 @@ func runChannelsList(ctx context.Context, std *stdio, args []string) error {
 		}
 		all = append(all, page.Channels...)
 	}
-	if af.output == "json" {
-		return printJSON(std, map[string]any{"channels": all})
+	if af.output == outputJSON {
+		return af.printPages(std, "channels")
 	}
+	return channelTable(std, all)
+}
+
+// channelTable prints channels one to a row.
+func channelTable(std *stdio, channels []types.ChannelSummary) error {
 	tw := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ARN\tNAME\tTYPE\tLATENCY\tPRIVATE\tPOLICY\tTAGS")
-	for _, c := range all {
+	for _, c := range channels {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", aws.ToString(c.Arn), orDash(aws.ToString(c.Name)), c.Type, c.LatencyMode,
 			yesNo(c.Authorized), orDash(aws.ToString(c.PlaybackRestrictionPolicyArn)), formatTags(c.Tags))
 	}
@@ -111,7 +118,7 @@ func runChannelsGet(ctx context.Context, std *stdio, args []string) error {
 		if err != nil {
 			return apiError(err)
 		}
-		return showChannel(std, af.output, out.Channel)
+		return showChannel(std, af, out.Channel)
 	})
 }
 
@@ -152,13 +159,16 @@ func runChannelsUpdate(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	return showChannel(std, af.output, out.Channel)
+	return showChannel(std, af, out.Channel)
 }
 
 func runChannelsDelete(ctx context.Context, std *stdio, args []string) error {
 	return withARN(ctx, std, "channels delete", args, func(ctx context.Context, af *apiFlags, client *ivs.Client, arn string) error {
 		if _, err := client.DeleteChannel(ctx, &ivs.DeleteChannelInput{Arn: aws.String(arn)}); err != nil {
 			return apiError(err)
+		}
+		if af.output == outputJSON {
+			return af.printResponse(std)
 		}
 		fmt.Fprintf(std.out, "deleted %s and its stream key\n", arn)
 		return nil
@@ -167,7 +177,7 @@ func runChannelsDelete(ctx context.Context, std *stdio, args []string) error {
 
 func runChannelsRevoke(ctx context.Context, std *stdio, args []string) error {
 	var viewer, upTo string
-	_, client, rest, err := clientCommand(ctx, std, "channels revoke", "ARN", args, func(fs *flag.FlagSet) {
+	af, client, rest, err := clientCommand(ctx, std, "channels revoke", "ARN", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&viewer, "viewer-id", "", "the aws:viewer-id of the sessions to revoke (required)")
 		fs.StringVar(&upTo, "up-to", "0", "revoke the sessions whose aws:viewer-session-version is at most `N`")
 	})
@@ -188,14 +198,21 @@ func runChannelsRevoke(ctx context.Context, std *stdio, args []string) error {
 	}); err != nil {
 		return apiError(err)
 	}
+	if af.output == outputJSON {
+		return af.printResponse(std)
+	}
 	fmt.Fprintf(std.out, "revoked the sessions of viewer %q with versions up to %d on %s\n", viewer, n, rest[0])
 	return nil
 }
 
-// showChannel prints a channel as JSON ({"channel": ...}) or as text.
-func showChannel(std *stdio, output string, c *types.Channel) error {
-	if output == "json" {
-		return printJSON(std, map[string]any{"channel": c})
+// showChannel prints the channel an API call returned in the format af asks for.
+func showChannel(std *stdio, af *apiFlags, c *types.Channel) error {
+	switch af.output {
+	case outputJSON:
+		return af.printResponse(std)
+	case outputTable:
+		return channelTable(std, []types.ChannelSummary{{Arn: c.Arn, Name: c.Name, Type: c.Type, LatencyMode: c.LatencyMode,
+			Authorized: c.Authorized, PlaybackRestrictionPolicyArn: c.PlaybackRestrictionPolicyArn, Tags: c.Tags}})
 	}
 	printChannel(std, c)
 	return nil

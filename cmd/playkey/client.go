@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -32,18 +31,20 @@ type apiFlags struct {
 	region   string
 	profile  string
 	output   string
+
+	responses *responseRecorder // the client's responses, for --output json
 }
 
 func (f *apiFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.endpoint, "endpoint-url", os.Getenv("PLAYKEY_ENDPOINT_URL"), "API endpoint `URL`, e.g. http://127.0.0.1:8080 (default: $PLAYKEY_ENDPOINT_URL, else AWS's)")
+	fs.StringVar(&f.endpoint, "endpoint-url", "", "API endpoint `URL`, e.g. http://127.0.0.1:8080 (default: AWS's)")
 	fs.StringVar(&f.region, "region", "", "AWS `REGION` (default: from the AWS configuration)")
 	fs.StringVar(&f.profile, "profile", "", "AWS shared-config `PROFILE`")
-	fs.StringVar(&f.output, "output", "text", "output format: text or json")
+	fs.StringVar(&f.output, "output", outputText, "output `FORMAT`: text or table for people, json for programs (what aws ivs --output json prints for the same call)")
 }
 
 func (f *apiFlags) client(ctx context.Context) (*ivs.Client, error) {
-	if f.output != "text" && f.output != "json" {
-		return nil, usageErrorf("--output %q: want text or json", f.output)
+	if f.output != outputText && f.output != outputTable && f.output != outputJSON {
+		return nil, usageErrorf("--output %q: want text, table or json", f.output)
 	}
 	var opts []func(*config.LoadOptions) error
 	if f.region != "" {
@@ -63,6 +64,8 @@ func (f *apiFlags) client(ctx context.Context) (*ivs.Client, error) {
 		if f.endpoint != "" {
 			o.BaseEndpoint = aws.String(f.endpoint)
 		}
+		f.responses = &responseRecorder{next: o.HTTPClient}
+		o.HTTPClient = f.responses
 	}), nil
 }
 
@@ -124,12 +127,6 @@ func clientCommand(ctx context.Context, std *stdio, name, argsUsage string, args
 		return nil, nil, nil, err
 	}
 	return &af, client, rest, nil
-}
-
-func printJSON(std *stdio, v any) error {
-	enc := json.NewEncoder(std.out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func parseTags(list []string) (map[string]string, error) {

@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/x509"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
@@ -61,6 +66,7 @@ var keysCommand = &command{
 			{name: "list", summary: "list the key pairs of the account and region", run: runKeysList},
 			{name: "get", summary: "show one key pair", run: runKeysGet},
 			{name: "delete", summary: "delete a key pair", run: runKeysDelete},
+			{name: "rotate", summary: "replace a key pair without breaking viewers: import a new one beside it, later delete it", run: runKeysRotate},
 		})
 	},
 }
@@ -91,13 +97,8 @@ func runKeysCreate(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	// Refuse before importing: a key whose private half cannot be saved is useless.
-	for _, p := range []string{*priv, *pub} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Lstat(p); err == nil {
-			return fmt.Errorf("%s already exists; not overwriting it", p)
-		}
+	if err := refuseExisting(*priv, *pub); err != nil {
+		return err
 	}
 	k, err := keypair.Generate()
 	if err != nil {
@@ -115,15 +116,11 @@ func runKeysCreate(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	if err := keypair.WriteKeyFiles(*priv, *pub, k); err != nil {
-		// The service holds a public key whose private half is lost: take it back out.
-		if _, derr := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: out.KeyPair.Arn}); derr != nil {
-			return fmt.Errorf("%w (and deleting the imported key pair %s failed: %v)", err, aws.ToString(out.KeyPair.Arn), apiError(derr))
-		}
-		return fmt.Errorf("%w (the imported key pair was deleted again)", err)
+	if err := saveKeyFiles(ctx, client, *priv, *pub, k, out.KeyPair); err != nil {
+		return err
 	}
 	fmt.Fprintf(std.err, "private key written to %s; the service never sees it and it cannot be retrieved later\n", *priv)
-	return printKeyPair(std, af.output, out.KeyPair)
+	return printKeyPair(std, &af, out.KeyPair)
 }
 
 func runKeysImport(ctx context.Context, std *stdio, args []string) error {
@@ -161,7 +158,7 @@ func runKeysImport(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	return printKeyPair(std, af.output, out.KeyPair)
+	return printKeyPair(std, &af, out.KeyPair)
 }
 
 func runKeysList(ctx context.Context, std *stdio, args []string) error {
@@ -186,6 +183,9 @@ func runKeysList(ctx context.Context, std *stdio, args []string) error {
 		if err != nil {
 			return apiError(err)
 		}
+		if af.output == outputJSON {
+			continue // printed as the list calls answered
+		}
 		// The list omits fingerprints; a region holds at most 3 key pairs, so fetch each.
 		for _, s := range page.KeyPairs {
 			got, err := client.GetPlaybackKeyPair(ctx, &ivs.GetPlaybackKeyPairInput{Arn: s.Arn})
@@ -195,13 +195,18 @@ func runKeysList(ctx context.Context, std *stdio, args []string) error {
 			all = append(all, *got.KeyPair)
 		}
 	}
-	if af.output == "json" {
-		return printJSON(std, map[string]any{"keyPairs": all})
+	if af.output == outputJSON {
+		return af.printPages(std, "keyPairs")
 	}
+	return keyPairTable(std, all)
+}
+
+// keyPairTable prints key pairs one to a row.
+func keyPairTable(std *stdio, kps []types.PlaybackKeyPair) error {
 	tw := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ARN\tNAME\tFINGERPRINT\tTAGS")
-	for _, kp := range all {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", aws.ToString(kp.Arn), aws.ToString(kp.Name), aws.ToString(kp.Fingerprint), formatTags(kp.Tags))
+	for _, kp := range kps {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", aws.ToString(kp.Arn), orDash(aws.ToString(kp.Name)), aws.ToString(kp.Fingerprint), formatTags(kp.Tags))
 	}
 	return tw.Flush()
 }
@@ -212,7 +217,7 @@ func runKeysGet(ctx context.Context, std *stdio, args []string) error {
 		if err != nil {
 			return apiError(err)
 		}
-		return printKeyPair(std, af.output, out.KeyPair)
+		return printKeyPair(std, af, out.KeyPair)
 	})
 }
 
@@ -221,14 +226,21 @@ func runKeysDelete(ctx context.Context, std *stdio, args []string) error {
 		if _, err := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: aws.String(arn)}); err != nil {
 			return apiError(err)
 		}
+		if af.output == outputJSON {
+			return af.printResponse(std)
+		}
 		fmt.Fprintf(std.out, "deleted %s\n", arn)
 		return nil
 	})
 }
 
-func printKeyPair(std *stdio, output string, kp *types.PlaybackKeyPair) error {
-	if output == "json" {
-		return printJSON(std, map[string]any{"keyPair": kp})
+// printKeyPair prints the key pair an API call returned in the format af asks for.
+func printKeyPair(std *stdio, af *apiFlags, kp *types.PlaybackKeyPair) error {
+	switch af.output {
+	case outputJSON:
+		return af.printResponse(std)
+	case outputTable:
+		return keyPairTable(std, []types.PlaybackKeyPair{*kp})
 	}
 	fmt.Fprintf(std.out, "arn:         %s\n", aws.ToString(kp.Arn))
 	fmt.Fprintf(std.out, "name:        %s\n", aws.ToString(kp.Name))
@@ -237,4 +249,150 @@ func printKeyPair(std *stdio, output string, kp *types.PlaybackKeyPair) error {
 		fmt.Fprintf(std.out, "tags:        %s\n", formatTags(kp.Tags))
 	}
 	return nil
+}
+
+// maxKeyPairs is IVS's fixed quota of playback key pairs per account and region.
+const maxKeyPairs = 3
+
+func runKeysRotate(ctx context.Context, std *stdio, args []string) error {
+	var priv, pub, publicKey, name string
+	var deleteAfter time.Duration
+	af, client, rest, err := clientCommand(ctx, std, "keys rotate", "OLD_ARN", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&priv, "o", "", "write the new private key (PEM, mode 0600) to `FILE` (required unless --public-key)")
+		fs.StringVar(&pub, "public-out", "", "also write the new public key to `FILE`")
+		fs.StringVar(&publicKey, "public-key", "", "import this public key PEM `FILE` instead of generating a key pair (its private half stays where it is)")
+		fs.StringVar(&name, "name", "", "the new key pair's `NAME` (default: the old one's)")
+		fs.DurationVar(&deleteAfter, "delete-old-after", -1, "then wait `DURATION` (at least the longest lifetime of the tokens signed with the old key) and delete the old key pair; without it the old key pair stays")
+	})
+	if err != nil {
+		return err
+	}
+	if (priv == "") == (publicKey == "") {
+		return usageErrorf("keys rotate needs exactly one of -o FILE (generate) and --public-key FILE (import)")
+	}
+	oldARN := rest[0]
+	old, err := client.GetPlaybackKeyPair(ctx, &ivs.GetPlaybackKeyPairInput{Arn: aws.String(oldARN)})
+	if err != nil {
+		return apiError(err)
+	}
+	// Refuse before generating anything: the new key must sit beside the old one while
+	// tokens signed with either are in use.
+	var arns []string
+	p := ivs.NewListPlaybackKeyPairsPaginator(client, &ivs.ListPlaybackKeyPairsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return apiError(err)
+		}
+		for _, kp := range page.KeyPairs {
+			arns = append(arns, aws.ToString(kp.Arn))
+		}
+	}
+	if len(arns) >= maxKeyPairs {
+		return noFreeSlot(oldARN, arns)
+	}
+	if err := refuseExisting(priv, pub); err != nil {
+		return err
+	}
+	var material []byte
+	var key *ecdsa.PrivateKey
+	if publicKey != "" {
+		if material, err = os.ReadFile(publicKey); err != nil {
+			return err
+		}
+	} else {
+		if key, err = keypair.Generate(); err != nil {
+			return err
+		}
+		if material, err = keypair.MarshalPublicKeyPEM(&key.PublicKey); err != nil {
+			return err
+		}
+	}
+	if name == "" {
+		name = aws.ToString(old.KeyPair.Name)
+	}
+	out, err := client.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{
+		PublicKeyMaterial: aws.String(string(material)),
+		Name:              nonEmpty(name),
+		Tags:              old.KeyPair.Tags,
+	})
+	var quota *types.ServiceQuotaExceededException
+	if errors.As(err, &quota) {
+		return noFreeSlot(oldARN, arns) // another key pair was imported meanwhile
+	}
+	if err != nil {
+		return apiError(err)
+	}
+	newARN := aws.ToString(out.KeyPair.Arn)
+	if key != nil {
+		if err := saveKeyFiles(ctx, client, priv, pub, key, out.KeyPair); err != nil {
+			return err
+		}
+	}
+	if err := printKeyPair(std, af, out.KeyPair); err != nil {
+		return err
+	}
+	fmt.Fprintf(std.err, "new key pair %s imported; %s still verifies tokens.\n", newARN, oldARN)
+	if key != nil {
+		fmt.Fprintf(std.err, "now make your token signer sign with %s (the key file your backend loads, or playkey token sign --key %s);\n", priv, priv)
+	} else {
+		fmt.Fprintf(std.err, "now make your token signer sign with the private key of %s;\n", publicKey)
+	}
+	fmt.Fprintf(std.err, "tokens need no key id: the gate tries every key pair of the account and region.\n")
+	if deleteAfter < 0 {
+		fmt.Fprintf(std.err, "once no token signed with the old key can still be in use, run: playkey keys delete %s\n", oldARN)
+		return nil
+	}
+	fmt.Fprintf(std.err, "deleting %s in %s (at %s)\n", oldARN, deleteAfter, time.Now().Add(deleteAfter).UTC().Format(time.RFC3339))
+	t := time.NewTimer(deleteAfter)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("interrupted; %s was not deleted (run: playkey keys delete %s)", oldARN, oldARN)
+	case <-t.C:
+	}
+	if _, err := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: aws.String(oldARN)}); err != nil {
+		return fmt.Errorf("deleting the old key pair: %w", apiError(err))
+	}
+	fmt.Fprintf(std.err, "deleted %s; tokens signed with it no longer start playback\n", oldARN)
+	return nil
+}
+
+// noFreeSlot is the refusal when the region already holds IVS's maximum of key pairs.
+func noFreeSlot(oldARN string, arns []string) error {
+	var others []string
+	for _, a := range arns {
+		if a != oldARN {
+			others = append(others, a)
+		}
+	}
+	return fmt.Errorf("no free key pair slot: the account and region hold %d key pairs, IVS's maximum, and the new key must sit beside %s while its tokens are in use; delete one of the others first (%s)",
+		len(arns), oldARN, strings.Join(others, ", "))
+}
+
+// refuseExisting fails if any of the named files (empty names skipped) exists: key files
+// are never overwritten.
+func refuseExisting(paths ...string) error {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("%s already exists; not overwriting it", p)
+		}
+	}
+	return nil
+}
+
+// saveKeyFiles writes the key pair just imported as kp; if that fails, the service holds a
+// public key whose private half is lost, so it is taken back out.
+func saveKeyFiles(ctx context.Context, client *ivs.Client, priv, pub string, k *ecdsa.PrivateKey, kp *types.PlaybackKeyPair) error {
+	err := keypair.WriteKeyFiles(priv, pub, k)
+	if err == nil {
+		return nil
+	}
+	if _, derr := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: kp.Arn}); derr != nil {
+		return fmt.Errorf("%w (and deleting the imported key pair %s failed: %v)", err, aws.ToString(kp.Arn), apiError(derr))
+	}
+	return fmt.Errorf("%w (the imported key pair was deleted again)", err)
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -135,13 +136,48 @@ func newFlagSet(std *stdio, name, argsUsage string) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprintf(std.err, "usage: playkey %s [flags] %s\n\nflags:\n", name, argsUsage)
 		fs.PrintDefaults()
+		fmt.Fprintf(std.err, "\nEvery flag can also be set in the environment as %s followed by its name in upper case\nwith - as _ (--log-level: %s); a flag on the command line beats the environment.\n", envPrefix, envName("log-level"))
 	}
 	return fs
 }
 
+// envPrefix starts the environment variable of every flag (see envName).
+const envPrefix = "PLAYKEY_"
+
+// envName is the environment variable that sets the flag named name: PLAYKEY_ and the name
+// in upper case with - as _, the same for every command, so that one environment file
+// serves serve, gate and the client commands alike.
+func envName(name string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// setFromEnvironment sets each flag the command line left unset from its environment
+// variable, if that is set, even to empty (PLAYKEY_INGEST_ADDR= turns ingest off as
+// --ingest-addr= does; environment files have no other way to say it). Applied after parsing so that the command line
+// wins, also for repeatable flags, which would otherwise collect both.
+func setFromEnvironment(fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		v, ok := os.LookupEnv(envName(f.Name))
+		if !ok {
+			return
+		}
+		if serr := fs.Set(f.Name, v); serr != nil {
+			err = usageErrorf("%s=%q (for --%s): %v", envName(f.Name), v, f.Name, serr)
+		}
+	})
+	return err
+}
+
 // parseFlags parses args, allowing flags before, between and after positional arguments
-// (the standard flag package stops at the first positional one), and returns the positional
-// arguments. A bad flag is a usage error (exit status 2).
+// (the standard flag package stops at the first positional one), then takes the flags left
+// unset from the environment (setFromEnvironment), and returns the positional arguments. A
+// bad flag is a usage error (exit status 2).
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
@@ -153,10 +189,10 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return positional, nil
+			return positional, setFromEnvironment(fs)
 		}
 		if args[0] == "--" {
-			return append(positional, args[1:]...), nil
+			return append(positional, args[1:]...), setFromEnvironment(fs)
 		}
 		positional = append(positional, args[0])
 		args = args[1:]

@@ -80,7 +80,7 @@ func verifyRemote(ctx context.Context, std *stdio, af *apiFlags, channel, tok st
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return fmt.Errorf("the server's answer is not a verdict: %w", err)
 	}
-	if af.output == "json" {
+	if af.output == outputJSON {
 		std.out.Write(append(bytes.TrimSpace(raw), '\n'))
 	} else if v.Valid {
 		fmt.Fprintf(std.out, "valid (server %s): %s\n", *opts.BaseEndpoint, v.Reason)

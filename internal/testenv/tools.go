@@ -17,16 +17,17 @@ import (
 
 // install says how to get each outside program the tests use.
 var install = map[string]string{
-	"openssl":     "apt-get install openssl",
-	"aws":         "apt-get install awscli",
-	"python3":     "apt-get install python3",
-	"node":        "apt-get install nodejs npm && bash .ci/setup",
-	"moto_server": "pip install 'moto[server]'",
-	"chromium":    "apt-get install chromium",
-	"ffmpeg":      "apt-get install ffmpeg",
-	"nginx":       "apt-get install nginx",
-	"ssh-keygen":  "apt-get install openssh-client",
-	"initdb":      "apt-get install postgresql",
+	"openssl":         "apt-get install openssl",
+	"aws":             "apt-get install awscli",
+	"python3":         "apt-get install python3",
+	"node":            "apt-get install nodejs npm && bash .ci/setup",
+	"moto_server":     "pip install 'moto[server]'",
+	"chromium":        "apt-get install chromium",
+	"ffmpeg":          "apt-get install ffmpeg",
+	"nginx":           "apt-get install nginx",
+	"ssh-keygen":      "apt-get install openssh-client",
+	"initdb":          "apt-get install postgresql",
+	"systemd-analyze": "apt-get install systemd",
 }
 
 // Install returns the command that installs the named program, as the skip messages and the
