@@ -21,11 +21,11 @@ import (
 
 // credentials returns the encoded sessions for the URIs of one rewritten playlist: one for
 // playlists, one for every other resource.
-func (g *Gate) credentials(sess *session, body []byte, now time.Time) (playlists, resources string) {
+func (g *Gate) credentials(sess *session, final bool, now time.Time) (playlists, resources string) {
 	long := *sess
 	long.Expires = sess.End
 	playlists = long.encode()
-	if isFinalPlaylist(body) {
+	if final {
 		return playlists, playlists
 	}
 	short := *sess

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"strings"
 
 	"github.com/playkey/playkey"
@@ -172,6 +173,35 @@ func (sg signer) mac(encSession, rel string) []byte {
 	h.Write([]byte{0})
 	h.Write([]byte(rel))
 	return h.Sum(nil)[:macSize]
+}
+
+// macSet computes the MACs of many URIs for one encoded session, reusing one keyed hash.
+type macSet struct {
+	h       hash.Hash
+	prefix  []byte // macContext, the session, 0
+	scratch []byte
+	sum     [sha256.Size]byte
+}
+
+func (sg signer) macSet(encSession string) *macSet {
+	return &macSet{h: hmac.New(sha256.New, sg.key), prefix: []byte(macContext + encSession + "\x00")}
+}
+
+// appendCredential appends what credential returns for rel.
+func (m *macSet) appendCredential(b []byte, encSession, rel string) []byte {
+	m.h.Reset()
+	m.h.Write(m.prefix)
+	m.scratch = append(m.scratch[:0], rel...)
+	m.h.Write(m.scratch)
+	sum := m.h.Sum(m.sum[:0])
+	b = append(b, encSession...)
+	b = append(b, '.')
+	return base64.RawURLEncoding.AppendEncode(b, sum[:macSize])
+}
+
+// credentialLen is the length of a credential of an encoded session.
+func credentialLen(encSession string) int {
+	return len(encSession) + 1 + base64.RawURLEncoding.EncodedLen(macSize)
 }
 
 // credential returns "{session}.{mac}" for one URI.
