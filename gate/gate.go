@@ -129,6 +129,10 @@ type Gate struct {
 	m         counters
 	rewrites  chan struct{} // a slot per rewrite under way
 	playlists *playlistCache
+	// origins holds each channel's *channelOrigin, read without a lock by every request
+	// (see channelOrigin); originCount bounds it.
+	origins     sync.Map
+	originCount atomic.Int64
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -161,7 +165,7 @@ func New(ctx context.Context, cfg Config) (*Gate, error) {
 		log:       cfg.Logger,
 		now:       cfg.Now,
 		origin:    origin,
-		sign:      signer{key: slices.Clone(key)},
+		sign:      newSigner(slices.Clone(key)),
 		verifier:  token.Verifier{Leeway: cfg.Leeway},
 		revs:      revocations{max: make(map[revocationKey]int64)},
 		tokens:    newTokenCache(),

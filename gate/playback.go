@@ -78,7 +78,7 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 	}
 	infoOf(r).session = sess.idString()
 
-	co, err := g.origin.channel(arn.Region, arn.Account, arn.ID)
+	co, err := g.channelOrigin(arn.Region, arn.Account, arn.ID)
 	if err != nil {
 		g.fail(w, r, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin URL of this channel is not valid"})
 		return
@@ -353,7 +353,7 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 	if ref := playback.Origin(sess.Origins, sess.Strict, !sess.Policy, r.Header.Get("Origin")); ref != nil {
 		return nil, refused(ref)
 	}
-	co, err := g.origin.channel(sess.Region, sess.Account, sess.ChannelID)
+	co, err := g.channelOrigin(sess.Region, sess.Account, sess.ChannelID)
 	if err != nil {
 		return nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin URL of this channel is not valid"}
 	}

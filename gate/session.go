@@ -9,7 +9,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
+	"io"
 	"strings"
+	"sync"
 
 	"github.com/playkey/playkey"
 )
@@ -162,16 +164,32 @@ func decodeSession(enc string) (*session, error) {
 }
 
 // signer computes the MACs that bind a session to the URIs it may fetch.
-type signer struct{ key []byte }
+type signer struct {
+	key []byte
+	// macs, when set, keeps keyed hashes between requests: keying one costs two SHA-256
+	// blocks and allocations that every admitted request would otherwise pay.
+	macs *sync.Pool
+}
+
+func newSigner(key []byte) signer {
+	return signer{key: key, macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
 
 // mac returns the MAC of the encoded session and one origin-relative URI (path and query,
 // escaped, as it appears in the rewritten playlist).
 func (sg signer) mac(encSession, rel string) []byte {
-	h := hmac.New(sha256.New, sg.key)
-	h.Write([]byte(macContext))
-	h.Write([]byte(encSession))
+	var h hash.Hash
+	if sg.macs != nil {
+		h = sg.macs.Get().(hash.Hash)
+		h.Reset()
+		defer sg.macs.Put(h)
+	} else {
+		h = hmac.New(sha256.New, sg.key)
+	}
+	io.WriteString(h, macContext)
+	io.WriteString(h, encSession)
 	h.Write([]byte{0})
-	h.Write([]byte(rel))
+	io.WriteString(h, rel)
 	return h.Sum(nil)[:macSize]
 }
 
