@@ -106,7 +106,11 @@ func (g *Gate) playlist(r *http.Request, u *url.URL) (*cachedPlaylist, *failure)
 	select {
 	case res := <-ch:
 		v := res.Val.(fetched)
-		return v.e, v.f
+		if v.f != nil {
+			f := *v.f // each waiter's own: a handler may adjust it
+			return nil, &f
+		}
+		return v.e, nil
 	case <-r.Context().Done():
 		return nil, &failure{status: 499, code: "client_gone", reason: "the client went away"}
 	}
