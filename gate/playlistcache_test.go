@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,4 +173,66 @@ func repeat(s string, n int) []string {
 		out[i] = s
 	}
 	return out
+}
+
+func FuzzPlaylistReuse(f *testing.F) {
+	f.Add([]byte("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-PART-INF:PART-TARGET=1.0\n"), "public, s-maxage=2, max-age=10", int64(1))
+	f.Add([]byte("#EXTM3U\n#EXT-X-TARGETDURATION:1e9\n"), `max-age="5", no-cache`, int64(0))
+	g := &Gate{cfg: Config{PlaylistReuse: time.Second}}
+	f.Fuzz(func(t *testing.T, body []byte, cc string, ageSeconds int64) {
+		age := time.Duration(min(max(ageSeconds, 0), 3600)) * time.Second
+		d := g.reuseFor(body, cc, age)
+		if d > 1800*time.Second {
+			t.Errorf("reused for %v", d)
+		}
+		if maxAge, ok := allowedAge(cc); ok && d > maxAge-age {
+			t.Errorf("reused for %v, past the origin's %v (age %v)", d, maxAge, age)
+		}
+	})
+}
+
+// TestRenderIsTheRewrite checks a session's playlist rendered from a shared template
+// against rewriting the origin's playlist URI by URI for that session.
+func TestRenderIsTheRewrite(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	g := &Gate{cfg: Config{MaxRewrittenBytes: 8 << 20, CredentialLifetime: time.Minute}, sign: newSigner([]byte("k")), now: func() time.Time { return now }}
+	co, err := originTemplate("http://o.example/{channel}/index.m3u8").channel("us-west-2", "123456789012", "abcDEF123456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{"index.m3u8", "360p/index.m3u8"} {
+		body, err := os.ReadFile("testdata/hls/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		from, _ := co.url(file, "")
+		for _, maxHeight := range []int{0, 480, 720} {
+			sess := &session{ID: [8]byte{1}, End: now.Add(time.Hour).Unix(), Region: "us-west-2", Account: "123456789012", ChannelID: "abcDEF123456", MaxHeight: maxHeight}
+			playlists, resources := g.credentials(sess, isFinalPlaylist(body), now)
+			want, _, err := rewritePlaylist(body, maxHeight, func(ref string) (string, error) {
+				rel, err := co.relative(from, ref)
+				if err != nil {
+					return ref, nil
+				}
+				enc := resources
+				if p, _, _ := strings.Cut(rel, "?"); isPlaylistPath(p) {
+					enc = playlists
+				}
+				return sessionPrefix + g.sign.credential(enc, rel) + "/" + rel, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := &cachedPlaylist{body: body, templates: make(map[templateKey]compiled)}
+			for range 2 { // parsed, then from the template
+				got, f := g.rewrite(e, sess, co, from)
+				if f != nil {
+					t.Fatalf("%s at %d: %s", file, maxHeight, f.reason)
+				}
+				if string(got) != string(want) {
+					t.Errorf("%s at %d lines:\n%s\nwant\n%s", file, maxHeight, got, want)
+				}
+			}
+		}
+	}
 }
