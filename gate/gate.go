@@ -93,6 +93,12 @@ type Config struct {
 	// RewriteWait how long a request waits for a turn before it gets 503. Defaults 4 and 2s.
 	MaxConcurrentRewrites int
 	RewriteWait           time.Duration
+	// PlaylistReuse is how long a playlist read from the origin is served again to every
+	// session: a multivariant or VOD playlist for PlaylistReuse, a live media playlist for
+	// half its target duration (half its part target with LL-HLS), and never longer than
+	// the origin's Cache-Control allows. Concurrent requests for one playlist always share
+	// one origin read. Default 1s; negative: no reuse.
+	PlaylistReuse time.Duration
 	// FailureRate and FailureBurst shape each client address's bucket of failed token
 	// verifications. Defaults 1 per second and 20.
 	FailureRate  float64
@@ -106,24 +112,29 @@ type Config struct {
 
 // Gate is the playback data plane, an http.Handler. Close stops its background work.
 type Gate struct {
-	cfg      Config
-	state    State
-	log      *slog.Logger
-	now      func() time.Time
-	origin   originTemplate
-	sign     signer
-	verifier token.Verifier
-	keys     *ttlCache[playkey.Scope, keySet]
-	prepared preparedKeys
-	channels *ttlCache[playkey.ARN, channelResult]
-	revs     revocations
-	open     *openSessions
-	tokens   *tokenCache
-	limit    *limiter
-	client   *http.Client
-	mux      *http.ServeMux
-	m        counters
-	rewrites chan struct{} // a slot per rewrite under way
+	cfg       Config
+	state     State
+	log       *slog.Logger
+	now       func() time.Time
+	origin    originTemplate
+	sign      signer
+	verifier  token.Verifier
+	keys      *ttlCache[playkey.Scope, keySet]
+	prepared  preparedKeys
+	channels  *ttlCache[playkey.ARN, channelResult]
+	revs      revocations
+	open      *openSessions
+	tokens    *tokenCache
+	limit     *limiter
+	client    *http.Client
+	mux       *http.ServeMux
+	m         counters
+	rewrites  chan struct{} // a slot per rewrite under way
+	playlists *playlistCache
+	// origins holds each channel's *channelOrigin, read without a lock by every request
+	// (see channelOrigin); originCount bounds it.
+	origins     sync.Map
+	originCount atomic.Int64
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -151,21 +162,22 @@ func New(ctx context.Context, cfg Config) (*Gate, error) {
 		return nil, fmt.Errorf("gate: session secret: %w", err)
 	}
 	g := &Gate{
-		cfg:      cfg,
-		state:    cfg.State,
-		log:      cfg.Logger,
-		now:      cfg.Now,
-		origin:   origin,
-		sign:     signer{key: slices.Clone(key)},
-		verifier: token.Verifier{Leeway: cfg.Leeway},
-		revs:     revocations{max: make(map[revocationKey]int64)},
-		open:     newOpenSessions(maxOpenSessions, cfg.CredentialLifetime),
-		tokens:   newTokenCache(),
-		limit:    newLimiter(cfg.FailureRate, cfg.FailureBurst),
-		mux:      http.NewServeMux(),
-		done:     make(chan struct{}),
-		wake:     make(chan struct{}, 1),
-		rewrites: make(chan struct{}, cfg.MaxConcurrentRewrites),
+		cfg:       cfg,
+		state:     cfg.State,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		origin:    origin,
+		sign:      newSigner(slices.Clone(key)),
+		verifier:  token.Verifier{Leeway: cfg.Leeway},
+		revs:      revocations{max: make(map[revocationKey]int64)},
+		open:      newOpenSessions(maxOpenSessions, cfg.CredentialLifetime),
+		tokens:    newTokenCache(),
+		limit:     newLimiter(cfg.FailureRate, cfg.FailureBurst),
+		mux:       http.NewServeMux(),
+		done:      make(chan struct{}),
+		wake:      make(chan struct{}, 1),
+		rewrites:  make(chan struct{}, cfg.MaxConcurrentRewrites),
+		playlists: newPlaylistCache(),
 	}
 	g.keys = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchKeys)
 	g.channels = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchChannel)
@@ -219,6 +231,9 @@ func setDefaults(c *Config) {
 		c.MaxConcurrentRewrites = 4
 	}
 	def(&c.RewriteWait, 2*time.Second)
+	if c.PlaylistReuse == 0 {
+		c.PlaylistReuse = time.Second
+	}
 	if c.FailureRate <= 0 {
 		c.FailureRate = 1
 	}
@@ -349,22 +364,27 @@ type Metrics struct {
 	Refused       uint64 // 401, 403 and 404 answers of the gate itself
 	RateLimited   uint64 // refusals of the failed-verification limiter (403 rate_limited)
 	OriginErrors  uint64 // 502 and 504 answers
+	// PlaylistFetches counts playlists read from the origin; PlaylistReuses the playlist
+	// requests served from one read before (see PlaylistReuse).
+	PlaylistFetches, PlaylistReuses uint64
 }
 
 type counters struct {
-	requests, sessions, verifications, cachedTokens, refused, rateLimited, originErrors atomic.Uint64
+	requests, sessions, verifications, cachedTokens, refused, rateLimited, originErrors, playlistFetches, playlistHits atomic.Uint64
 }
 
 // Metrics returns the gate's counters.
 func (g *Gate) Metrics() Metrics {
 	return Metrics{
-		Requests:      g.m.requests.Load(),
-		Sessions:      g.m.sessions.Load(),
-		Verifications: g.m.verifications.Load(),
-		CachedTokens:  g.m.cachedTokens.Load(),
-		Refused:       g.m.refused.Load(),
-		RateLimited:   g.m.rateLimited.Load(),
-		OriginErrors:  g.m.originErrors.Load(),
+		Requests:        g.m.requests.Load(),
+		Sessions:        g.m.sessions.Load(),
+		Verifications:   g.m.verifications.Load(),
+		CachedTokens:    g.m.cachedTokens.Load(),
+		Refused:         g.m.refused.Load(),
+		RateLimited:     g.m.rateLimited.Load(),
+		OriginErrors:    g.m.originErrors.Load(),
+		PlaylistFetches: g.m.playlistFetches.Load(),
+		PlaylistReuses:  g.m.playlistHits.Load(),
 	}
 }
 

@@ -468,9 +468,11 @@ func TestUncleanPathsRefused(t *testing.T) {
 
 func TestOriginPlaylistOutsideChannel(t *testing.T) {
 	t.Parallel()
+	// Each origin playlist below replaces the last at once: the origin says not to reuse them.
 	h := newHarness(t)
 	for _, bad := range []string{"../other/index.m3u8", "http://elsewhere.example/x.m3u8", "/x/index.m3u8", "%2e%2e/x.ts"} {
 		h.setOriginHook(func(w http.ResponseWriter, r *http.Request) bool {
+			w.Header().Set("Cache-Control", "no-cache")
 			w.Write([]byte("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n" + bad + "\n"))
 			return true
 		})
@@ -479,6 +481,7 @@ func TestOriginPlaylistOutsideChannel(t *testing.T) {
 	}
 	// Non-HTTP URIs (FairPlay key URIs, data:) stay as they are.
 	h.setOriginHook(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Cache-Control", "no-cache")
 		w.Write([]byte("#EXTM3U\n#EXT-X-SESSION-KEY:METHOD=SAMPLE-AES,URI=\"skd://key\"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n"))
 		return true
 	})
@@ -488,6 +491,7 @@ func TestOriginPlaylistOutsideChannel(t *testing.T) {
 	// An absolute URI on the origin's own directory is fine.
 	h.setOriginHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.HasSuffix(r.URL.Path, "index.m3u8") {
+			w.Header().Set("Cache-Control", "no-cache")
 			w.Write([]byte("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n" + h.origin.URL + "/publCHAN0001/v/a.m3u8?x=1\n"))
 			return true
 		}

@@ -29,7 +29,7 @@ import (
 // harness is a gate in front of a test origin, with one account holding one key, a private
 // channel and a public one.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	state   *memState
 	gate    *Gate
 	srv     *httptest.Server
@@ -54,7 +54,7 @@ func segmentBody(p string) []byte {
 
 var fixtureTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func newHarness(t *testing.T, mods ...func(*Config)) *harness {
+func newHarness(t testing.TB, mods ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, state: newMemState(), logs: &testenv.SyncBuffer{}}
 	h.origin = httptest.NewServer(http.HandlerFunc(h.serveOrigin))
@@ -250,7 +250,7 @@ func uris(playlist string) []string {
 }
 
 // find returns the URI of a playlist whose path ends with suffix.
-func find(t *testing.T, playlist, suffix string) string {
+func find(t testing.TB, playlist, suffix string) string {
 	t.Helper()
 	for _, u := range uris(playlist) {
 		if strings.HasSuffix(strings.SplitN(u, "?", 2)[0], suffix) {

@@ -156,3 +156,23 @@ func splitHLSQuery(raw string) (signed string) {
 	}
 	return strings.Join(keep, "&")
 }
+
+// channelOrigin returns where a channel's files live, parsing the template's expansion
+// only the first time: every admitted request needs it, and parsing a URL is most of what
+// such a request costs the gate. At most maxCacheEntries channels are kept.
+func (g *Gate) channelOrigin(region, account, channel string) (*channelOrigin, error) {
+	k := [3]string{region, account, channel}
+	if co, ok := g.origins.Load(k); ok {
+		return co.(*channelOrigin), nil
+	}
+	co, err := g.origin.channel(region, account, channel)
+	if err != nil {
+		return nil, err
+	}
+	if g.originCount.Load() < maxCacheEntries {
+		if _, loaded := g.origins.LoadOrStore(k, co); !loaded {
+			g.originCount.Add(1)
+		}
+	}
+	return co, nil
+}

@@ -78,7 +78,7 @@ func (g *Gate) serveMultivariant(w http.ResponseWriter, r *http.Request) {
 	}
 	infoOf(r).session = sess.idString()
 
-	co, err := g.origin.channel(arn.Region, arn.Account, arn.ID)
+	co, err := g.channelOrigin(arn.Region, arn.Account, arn.ID)
 	if err != nil {
 		g.fail(w, r, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin URL of this channel is not valid"})
 		return
@@ -227,28 +227,23 @@ func (g *Gate) stateError(w http.ResponseWriter, r *http.Request, what string, e
 	g.fail(w, r, g.stateFailure(what, err))
 }
 
-// rewrite rewrites a playlist fetched from from (an origin URL) for sess.
-func (g *Gate) rewrite(body []byte, sess *session, co *channelOrigin, from *url.URL) ([]byte, *failure) {
-	playlists, resources := g.credentials(sess, body)
-	budget := newRewriteBudget(len(body), g.cfg.MaxRewrittenBytes)
-	out, _, err := rewritePlaylist(body, sess.MaxHeight, func(ref string) (string, error) {
-		rel, err := co.relative(from, ref)
-		if errors.Is(err, errForeignURI) {
-			return ref, nil
-		}
-		if err != nil {
-			return "", err
-		}
-		enc := resources
-		if p, _, _ := strings.Cut(rel, "?"); isPlaylistPath(p) {
-			enc = playlists
-		}
-		u := sessionPrefix + g.sign.credential(enc, rel) + "/" + rel
-		return u, budget.add(ref, u)
+// rewrite renders e, a playlist fetched from from (an origin URL), for sess.
+func (g *Gate) rewrite(e *cachedPlaylist, sess *session, co *channelOrigin, from *url.URL) ([]byte, *failure) {
+	t, err := e.template(templateKey{basePath: co.basePath, maxHeight: sess.MaxHeight}, func(body []byte) (*playlistTemplate, error) {
+		t, _, err := compilePlaylist(body, sess.MaxHeight, func(ref string) (slot, error) {
+			rel, err := co.relative(from, ref)
+			if errors.Is(err, errForeignURI) {
+				return slot{lit: ref}, nil
+			}
+			if err != nil {
+				return slot{}, err
+			}
+			p, _, _ := strings.Cut(rel, "?")
+			return slot{rel: rel, playlist: isPlaylistPath(p)}, nil
+		})
+		return t, err
 	})
 	switch {
-	case errors.Is(err, errRewriteTooLarge):
-		return nil, rewriteTooLarge(g.cfg.MaxRewrittenBytes)
 	case errors.Is(err, errNoRenditions):
 		return nil, &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeNoRendition,
 			reason: "the channel has no rendition within the token's " + token.ClaimMaximumResolution}
@@ -256,7 +251,39 @@ func (g *Gate) rewrite(body []byte, sess *session, co *channelOrigin, from *url.
 		g.log.Error("gate: cannot rewrite an origin playlist", "channel", sess.channelARN(), "err", err)
 		return nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin's playlist cannot be served; the gate's log has details"}
 	}
+	out, ok := g.render(t, sess)
+	if !ok {
+		return nil, rewriteTooLarge(g.cfg.MaxRewrittenBytes)
+	}
 	return out, nil
+}
+
+// render writes a template's playlist for sess: each slot's session URL, with a
+// credential for the slot's URI. It fails when the result would pass MaxRewrittenBytes,
+// which it knows before it allocates.
+func (g *Gate) render(t *playlistTemplate, sess *session) ([]byte, bool) {
+	playlists, resources := g.credentials(sess, t.final)
+	per := func(enc string) int { return len(sessionPrefix) + credentialLen(enc) + 1 }
+	size := len(t.lit) + t.relBytes + t.playlists*per(playlists) + t.resources*per(resources)
+	if int64(size) > g.cfg.MaxRewrittenBytes {
+		return nil, false
+	}
+	out := make([]byte, 0, size)
+	mp, mr := g.sign.macSet(playlists), g.sign.macSet(resources)
+	at := 0
+	for _, s := range t.slots {
+		out = append(out, t.lit[at:s.at]...)
+		at = s.at
+		out = append(out, sessionPrefix...)
+		if s.playlist {
+			out = mp.appendCredential(out, playlists, s.rel)
+		} else {
+			out = mr.appendCredential(out, resources, s.rel)
+		}
+		out = append(out, '/')
+		out = append(out, s.rel...)
+	}
+	return append(out, t.lit[at:]...), true
 }
 
 // sessionRequest is a request for a session URL, parsed.
@@ -326,7 +353,7 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 	if ref := playback.Origin(sess.Origins, sess.Strict, !sess.Policy, r.Header.Get("Origin")); ref != nil {
 		return nil, refused(ref)
 	}
-	co, err := g.origin.channel(sess.Region, sess.Account, sess.ChannelID)
+	co, err := g.channelOrigin(sess.Region, sess.Account, sess.ChannelID)
 	if err != nil {
 		return nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin URL of this channel is not valid"}
 	}

@@ -49,16 +49,74 @@ const maxPlaylistLines = 200_000
 // removed streams use (see renditionGroups). A stream without RESOLUTION is kept. Lines end in
 // "\n" in the result, whatever they ended in before.
 func rewritePlaylist(src []byte, maxHeight int, uri func(string) (string, error)) ([]byte, playlistInfo, error) {
+	t, info, err := compilePlaylist(src, maxHeight, func(ref string) (slot, error) {
+		u, err := uri(ref)
+		return slot{lit: u}, err
+	})
+	if err != nil {
+		return nil, info, err
+	}
+	return t.lit, info, nil
+}
+
+// A playlistTemplate is a playlist parsed once for many sessions: its bytes with every
+// resource URI taken out, and for each a slot that a session's credential fills in (see
+// Gate.render). The origin's playlist is the same for every viewer; only the credentials
+// differ, so rewriting it per session is copying and one MAC per URI.
+type playlistTemplate struct {
+	lit   []byte // the playlist, without the slots' URIs
+	slots []slot
+	// final says the playlist will not change (see isFinalPlaylist).
+	final bool
+	// relBytes, playlists and resources size a rendering before it is made.
+	relBytes             int
+	playlists, resources int
+}
+
+// slot is where a URI goes in a template: at offset at of lit, either lit (a URI kept or
+// replaced as is) or the session URL of rel, an origin-relative path and query.
+type slot struct {
+	at       int
+	lit      string
+	rel      string
+	playlist bool // rel names a playlist: its credential lasts the session
+}
+
+// compilePlaylist parses src as rewritePlaylist describes, asking ref what each URI becomes.
+// A slot ref returns with a rel is kept as a slot; one with only lit is written in place.
+func compilePlaylist(src []byte, maxHeight int, ref func(string) (slot, error)) (*playlistTemplate, playlistInfo, error) {
 	var info playlistInfo
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
 	if !bytes.HasPrefix(src, []byte("#EXTM3U")) || (len(src) > 7 && !isLineEnd(src[7])) {
 		return nil, info, errNotPlaylist
 	}
+	t := &playlistTemplate{final: isFinalPlaylist(src)}
 	var groups renditionGroups
 	if maxHeight > 0 {
 		groups = scanGroups(src, maxHeight)
 	}
-	out := make([]byte, 0, len(src)+len(src)/2)
+	out := make([]byte, 0, len(src))
+	place := func(s slot, quoted bool) error {
+		if s.rel == "" {
+			if quoted && strings.ContainsAny(s.lit, "\"\r\n") {
+				return fmt.Errorf("rewritten URI %q cannot be quoted", s.lit)
+			}
+			out = append(out, s.lit...)
+			return nil
+		}
+		if quoted && strings.ContainsAny(s.rel, "\"\r\n") {
+			return fmt.Errorf("rewritten URI %q cannot be quoted", s.rel)
+		}
+		s.at, s.lit = len(out), ""
+		t.slots = append(t.slots, s)
+		t.relBytes += len(s.rel)
+		if s.playlist {
+			t.playlists++
+		} else {
+			t.resources++
+		}
+		return nil
+	}
 	skipURI := false // the next URI line belongs to a removed variant
 	for n := 0; len(src) > 0; n++ {
 		if n >= maxPlaylistLines {
@@ -75,7 +133,6 @@ func rewritePlaylist(src []byte, maxHeight int, uri func(string) (string, error)
 		s := strings.TrimSpace(string(line))
 		switch {
 		case s == "":
-			out = append(out, s...)
 		case strings.HasPrefix(s, "#EXT"):
 			name, attrs, _ := strings.Cut(s, ":")
 			if name == "#EXT-X-STREAM-INF" {
@@ -104,13 +161,25 @@ func rewritePlaylist(src []byte, maxHeight int, uri func(string) (string, error)
 					continue
 				}
 			}
-			rewritten, err := rewriteURIAttr(attrs, uri)
+			start, end, err := uriAttrRange(attrs)
 			if err != nil {
 				return nil, info, fmt.Errorf("%s: %w", name, err)
 			}
 			out = append(out, name...)
 			out = append(out, ':')
-			out = append(out, rewritten...)
+			if start < 0 {
+				out = append(out, attrs...)
+				break
+			}
+			out = append(out, attrs[:start]...)
+			sl, err := ref(attrs[start:end])
+			if err == nil {
+				err = place(sl, true)
+			}
+			if err != nil {
+				return nil, info, fmt.Errorf("%s: %w", name, err)
+			}
+			out = append(out, attrs[end:]...)
 		case s[0] == '#': // a comment
 			out = append(out, s...)
 		default: // a URI: a variant playlist after EXT-X-STREAM-INF, else a segment
@@ -118,18 +187,21 @@ func rewritePlaylist(src []byte, maxHeight int, uri func(string) (string, error)
 				skipURI = false
 				continue
 			}
-			u, err := uri(s)
+			sl, err := ref(s)
+			if err == nil {
+				err = place(sl, false)
+			}
 			if err != nil {
 				return nil, info, err
 			}
-			out = append(out, u...)
 		}
 		out = append(out, '\n')
 	}
 	if info.Removed > 0 && info.Variants == 0 {
 		return nil, info, errNoRenditions
 	}
-	return out, info, nil
+	t.lit = out
+	return t, info, nil
 }
 
 func isLineEnd(c byte) bool { return c == '\n' || c == '\r' }
@@ -209,27 +281,21 @@ func parseAttrs(s string) ([]attr, error) {
 	return list, nil
 }
 
-// rewriteURIAttr replaces the value of the URI attribute of an attribute list.
-func rewriteURIAttr(attrs string, uri func(string) (string, error)) (string, error) {
+// uriAttrRange returns where the value of the URI attribute of an attribute list starts and
+// ends, or -1, -1 when it has none.
+func uriAttrRange(attrs string) (start, end int, err error) {
 	list, err := parseAttrs(attrs)
 	if err != nil {
-		return "", err
+		return 0, 0, err
 	}
 	for _, a := range list {
 		if a.name != "URI" {
 			continue
 		}
 		if !a.quoted {
-			return "", errors.New("URI is not a quoted string")
+			return 0, 0, errors.New("URI is not a quoted string")
 		}
-		u, err := uri(attrs[a.start:a.end])
-		if err != nil {
-			return "", err
-		}
-		if strings.ContainsAny(u, "\"\r\n") {
-			return "", fmt.Errorf("rewritten URI %q cannot be quoted", u)
-		}
-		return attrs[:a.start] + u + attrs[a.end:], nil
+		return a.start, a.end, nil
 	}
-	return attrs, nil
+	return -1, -1, nil
 }

@@ -28,14 +28,19 @@ var passedRequestHeaders = []string{"Range", "If-Range", "If-None-Match", "If-Mo
 // the response body is done with; until then, a body that makes no progress for
 // IdleTimeout is cut off.
 func (g *Gate) originRequest(r *http.Request, method string, u *url.URL, conditional bool) (*http.Response, context.CancelFunc, *failure) {
-	ctx, cancel := context.WithCancel(r.Context())
+	return g.originRequestCtx(r.Context(), r, method, u, conditional)
+}
+
+// originRequestCtx is originRequest in ctx; r, when not nil, gives the headers passed on.
+func (g *Gate) originRequestCtx(rctx context.Context, r *http.Request, method string, u *url.URL, conditional bool) (*http.Response, context.CancelFunc, *failure) {
+	ctx, cancel := context.WithCancel(rctx)
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
 		cancel()
 		return nil, nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin URL is not valid"}
 	}
 	req.Header.Set("User-Agent", "playkey-gate")
-	if conditional {
+	if conditional && r != nil {
 		for _, k := range passedRequestHeaders {
 			if v := r.Header.Values(k); len(v) > 0 {
 				req.Header[k] = v
@@ -45,7 +50,7 @@ func (g *Gate) originRequest(r *http.Request, method string, u *url.URL, conditi
 	resp, err := g.client.Do(req)
 	if err != nil {
 		cancel()
-		if r.Context().Err() != nil {
+		if rctx.Err() != nil {
 			return nil, nil, &failure{status: 499, code: "client_gone", reason: "the client went away"}
 		}
 		g.log.Warn("gate: origin request failed", "url", u.Redacted(), "err", err)
@@ -165,36 +170,40 @@ func copyFlushing(w http.ResponseWriter, body io.Reader, writeTimeout time.Durat
 	}
 }
 
-// readPlaylist fetches a playlist whole, up to MaxPlaylistBytes. It returns the body and
-// the origin's Cache-Control.
-func (g *Gate) readPlaylist(r *http.Request, u *url.URL) ([]byte, string, *failure) {
-	resp, done, f := g.originRequest(r, http.MethodGet, u, false)
+// readPlaylist fetches a playlist whole, up to MaxPlaylistBytes. It returns the body,
+// the origin's Cache-Control, and the response's Age.
+func (g *Gate) readPlaylist(ctx context.Context, u *url.URL) ([]byte, string, time.Duration, *failure) {
+	resp, done, f := g.originRequestCtx(ctx, nil, http.MethodGet, u, false)
 	if f != nil {
-		return nil, "", f
+		return nil, "", 0, f
 	}
 	defer done()
 	defer resp.Body.Close()
 	if f := originStatus(resp); f != nil {
-		return nil, "", f
+		return nil, "", 0, f
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, "", &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed,
+		return nil, "", 0, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed,
 			detail: fmt.Sprintf("%s answered %q for a playlist", u.Redacted(), resp.Status)}
 	}
 	if resp.ContentLength > g.cfg.MaxPlaylistBytes {
-		return nil, "", tooLarge(g.cfg.MaxPlaylistBytes)
+		return nil, "", 0, tooLarge(g.cfg.MaxPlaylistBytes)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, g.cfg.MaxPlaylistBytes+1))
 	if err != nil {
-		if isTimeout(err) || errors.Is(err, context.Canceled) && r.Context().Err() == nil {
-			return nil, "", &failure{status: http.StatusGatewayTimeout, code: CodeOriginTimeout, reason: "the origin stopped sending the playlist"}
+		if isTimeout(err) || errors.Is(err, context.Canceled) {
+			return nil, "", 0, &failure{status: http.StatusGatewayTimeout, code: CodeOriginTimeout, reason: "the origin stopped sending the playlist"}
 		}
-		return nil, "", &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "reading the playlist from the origin failed"}
+		return nil, "", 0, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "reading the playlist from the origin failed"}
 	}
 	if int64(len(body)) > g.cfg.MaxPlaylistBytes {
-		return nil, "", tooLarge(g.cfg.MaxPlaylistBytes)
+		return nil, "", 0, tooLarge(g.cfg.MaxPlaylistBytes)
 	}
-	return body, resp.Header.Get("Cache-Control"), nil
+	var age time.Duration
+	if a, err := strconv.ParseInt(resp.Header.Get("Age"), 10, 64); err == nil && a > 0 {
+		age = time.Duration(min(a, 3600)) * time.Second
+	}
+	return body, resp.Header.Get("Cache-Control"), age, nil
 }
 
 func tooLarge(limit int64) *failure {

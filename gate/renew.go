@@ -35,13 +35,13 @@ import (
 
 // credentials returns the encoded sessions for the URIs of one rewritten playlist: one for
 // playlists, one for every other resource. Both depend only on the session, so that a
-// URI is the same in every reload.
-func (g *Gate) credentials(sess *session, body []byte) (playlists, resources string) {
+// URI is the same in every reload; final says the playlist will not change (VOD).
+func (g *Gate) credentials(sess *session, final bool) (playlists, resources string) {
 	s := *sess
 	started := sess.End - int64(g.cfg.SessionLifetime/time.Second)
 	s.Expires = min(started+int64(g.cfg.CredentialLifetime/time.Second), sess.End)
 	playlists = s.encode()
-	if !isFinalPlaylist(body) {
+	if !final {
 		return playlists, playlists
 	}
 	s.Expires = sess.End

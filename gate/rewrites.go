@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -17,7 +18,7 @@ var errRewriteTooLarge = errors.New("the rewritten playlist would be too large")
 
 // rewriteSlot waits for a free rewrite slot. It returns the function that frees it, or
 // the failure to answer when none came free in time.
-func (g *Gate) rewriteSlot(r *http.Request) (func(), *failure) {
+func (g *Gate) rewriteSlot(ctx context.Context) (func(), *failure) {
 	release := func() { <-g.rewrites }
 	select {
 	case g.rewrites <- struct{}{}:
@@ -32,25 +33,9 @@ func (g *Gate) rewriteSlot(r *http.Request) (func(), *failure) {
 	case <-t.C:
 		return nil, &failure{status: http.StatusServiceUnavailable, code: CodeBusy,
 			reason: "the gate is rewriting as many playlists as it may at once; try again shortly", retryAfter: time.Second}
-	case <-r.Context().Done():
+	case <-ctx.Done():
 		return nil, &failure{status: 499, code: "client_gone", reason: "the client went away"}
 	}
-}
-
-// rewriteBudget counts what rewriting adds to a playlist of size n and fails once the
-// result would pass the limit.
-type rewriteBudget struct{ left int }
-
-func newRewriteBudget(n int, limit int64) *rewriteBudget {
-	return &rewriteBudget{left: int(limit) - n}
-}
-
-func (b *rewriteBudget) add(from, to string) error {
-	b.left -= len(to) - len(from)
-	if b.left < 0 {
-		return errRewriteTooLarge
-	}
-	return nil
 }
 
 func rewriteTooLarge(limit int64) *failure {
@@ -58,20 +43,21 @@ func rewriteTooLarge(limit int64) *failure {
 		reason: "the origin's playlist is too large once rewritten (over " + strconv.FormatInt(limit, 10) + " bytes)"}
 }
 
-// fetchAndRewrite reads the playlist at u from the origin and rewrites it for sess, in a
-// rewrite slot. The slot is freed before the response is written, so a client that reads
-// slowly holds only its own response (its writes are bounded by WriteTimeout), never a
-// slot other viewers need.
+// fetchAndRewrite returns the playlist at u rewritten for sess, and the origin's
+// Cache-Control. The origin's playlist comes from the playlist cache; rendering it takes a
+// rewrite slot, freed before the response is written, so a client that reads slowly
+// holds only its own response (its writes are bounded by WriteTimeout), never a slot
+// other viewers need.
 func (g *Gate) fetchAndRewrite(r *http.Request, sess *session, co *channelOrigin, u *url.URL) ([]byte, string, *failure) {
-	release, f := g.rewriteSlot(r)
+	e, f := g.playlist(r, u)
+	if f != nil {
+		return nil, "", f
+	}
+	release, f := g.rewriteSlot(r.Context())
 	if f != nil {
 		return nil, "", f
 	}
 	defer release()
-	body, cacheControl, f := g.readPlaylist(r, u)
-	if f != nil {
-		return nil, "", f
-	}
-	out, f := g.rewrite(body, sess, co, u)
-	return out, cacheControl, f
+	out, f := g.rewrite(e, sess, co, u)
+	return out, e.cacheControl, f
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/playkey/playkey"
 )
 
 func TestRewrittenPlaylistIsBounded(t *testing.T) {
@@ -43,16 +45,23 @@ func TestConcurrentRewritesAreBounded(t *testing.T) {
 		}
 		return false
 	})
+	// Requests for one playlist share one origin read: two channels take two slots.
+	other := h.public
+	other.ID = "publCHAN0002"
+	h.state.setChannel(other, Channel{})
 	var wg sync.WaitGroup
-	for range 2 {
+	for _, arn := range []playkey.ARN{h.public, other} {
 		wg.Go(func() {
-			if r := h.get(playbackPath(h.public)); r.StatusCode != 200 {
+			if r := h.get(playbackPath(arn)); r.StatusCode != 200 {
 				t.Errorf("a rewrite in a slot: %s", r.Status)
 			}
 		})
 	}
 	arrived.Wait() // both slots are taken, each waiting for the origin
-	r := h.get(playbackPath(h.public))
+	third := h.public
+	third.ID = "publCHAN0003"
+	h.state.setChannel(third, Channel{})
+	r := h.get(playbackPath(third))
 	wantRefused(t, r, http.StatusServiceUnavailable, "", CodeBusy)
 	if r.Header.Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")

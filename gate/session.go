@@ -8,7 +8,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"hash"
+	"io"
 	"strings"
+	"sync"
 
 	"github.com/playkey/playkey"
 )
@@ -161,17 +164,62 @@ func decodeSession(enc string) (*session, error) {
 }
 
 // signer computes the MACs that bind a session to the URIs it may fetch.
-type signer struct{ key []byte }
+type signer struct {
+	key []byte
+	// macs, when set, keeps keyed hashes between requests: keying one costs two SHA-256
+	// blocks and allocations that every admitted request would otherwise pay.
+	macs *sync.Pool
+}
+
+func newSigner(key []byte) signer {
+	return signer{key: key, macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
 
 // mac returns the MAC of the encoded session and one origin-relative URI (path and query,
 // escaped, as it appears in the rewritten playlist).
 func (sg signer) mac(encSession, rel string) []byte {
-	h := hmac.New(sha256.New, sg.key)
-	h.Write([]byte(macContext))
-	h.Write([]byte(encSession))
+	var h hash.Hash
+	if sg.macs != nil {
+		h = sg.macs.Get().(hash.Hash)
+		h.Reset()
+		defer sg.macs.Put(h)
+	} else {
+		h = hmac.New(sha256.New, sg.key)
+	}
+	io.WriteString(h, macContext)
+	io.WriteString(h, encSession)
 	h.Write([]byte{0})
-	h.Write([]byte(rel))
+	io.WriteString(h, rel)
 	return h.Sum(nil)[:macSize]
+}
+
+// macSet computes the MACs of many URIs for one encoded session, reusing one keyed hash.
+type macSet struct {
+	h       hash.Hash
+	prefix  []byte // macContext, the session, 0
+	scratch []byte
+	sum     [sha256.Size]byte
+}
+
+func (sg signer) macSet(encSession string) *macSet {
+	return &macSet{h: hmac.New(sha256.New, sg.key), prefix: []byte(macContext + encSession + "\x00")}
+}
+
+// appendCredential appends what credential returns for rel.
+func (m *macSet) appendCredential(b []byte, encSession, rel string) []byte {
+	m.h.Reset()
+	m.h.Write(m.prefix)
+	m.scratch = append(m.scratch[:0], rel...)
+	m.h.Write(m.scratch)
+	sum := m.h.Sum(m.sum[:0])
+	b = append(b, encSession...)
+	b = append(b, '.')
+	return base64.RawURLEncoding.AppendEncode(b, sum[:macSize])
+}
+
+// credentialLen is the length of a credential of an encoded session.
+func credentialLen(encSession string) int {
+	return len(encSession) + 1 + base64.RawURLEncoding.EncodedLen(macSize)
 }
 
 // credential returns "{session}.{mac}" for one URI.
