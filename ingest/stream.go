@@ -77,6 +77,13 @@ func (ls *liveStream) setConn(c net.Conn) {
 	}
 }
 
+// snapshot copies the stream's record, which start completes while others read it.
+func (ls *liveStream) snapshot() Stream {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return *ls.stream
+}
+
 // packager returns the stream's packager, or nil before its tracks are known.
 func (ls *liveStream) packager() *packager {
 	ls.mu.Lock()
