@@ -248,6 +248,7 @@ func (m *multiGate) heard(t *testing.T, marks []int, attrs string) []int {
 // TestGatesSingleUse: a single-use token starts playback once across all gate nodes,
 // whatever number of viewers present it to whichever gates at the same moment.
 func TestGatesSingleUse(t *testing.T) {
+	t.Parallel()
 	const gates, perGate, tokens = 3, 4, 40
 	_, storeURL := pgtest.Schema(t)
 	m := startMultiGate(t, storeURL, gates)
@@ -302,6 +303,7 @@ func TestGatesSingleUse(t *testing.T) {
 // too, within about a second; what tells the two apart is each gate's own account of the
 // announcement (its debug log line), not the time, which a loaded machine stretches.
 func TestGatesPropagation(t *testing.T) {
+	t.Parallel()
 	_, storeURL := pgtest.Schema(t)
 	m := startMultiGate(t, storeURL, 3, "--log-level", "debug")
 	p := newPropagationRun(t, m)
@@ -427,6 +429,7 @@ func (p *propagationRun) measure(t *testing.T, reps int, label string, announced
 // is ended (as when the database restarts or the network drops them): the gates listen
 // again by themselves, and changes are fast again.
 func TestGatesPropagationWithoutAnnouncements(t *testing.T) {
+	t.Parallel()
 	schema, storeURL := pgtest.Schema(t)
 	app := "playkey-gates-" + strings.ToLower(rand.Text()[:10])
 	m := startMultiGateURLs(t, storeURL, pgtest.WithParams(storeURL, "application_name", app), 3, "--log-level", "debug")
@@ -543,6 +546,7 @@ func TestGatesPropagationWithoutAnnouncements(t *testing.T) {
 // after that the gates answer 503 too, never a 500 and never after hanging. When the
 // database is back, the same gate processes admit tokens again by themselves.
 func TestGatesStoreOutage(t *testing.T) {
+	t.Parallel()
 	const storeTimeout, staleAfter = time.Second, 3 * time.Second
 	pg := startPrivatePostgres(t)
 	m := startMultiGate(t, pg.URL("playkey_timeout", storeTimeout.String()), 2, "--stale-after", staleAfter.String())
