@@ -187,16 +187,11 @@ func Run(ctx context.Context, src *Source, c Config) (*Result, error) {
 	case mode != playkey.LatencyLow && mode != playkey.LatencyNormal:
 		return nil, fmt.Errorf("latency mode %q: want LOW or NORMAL", mode)
 	}
-	dir, err := os.MkdirTemp("", "playkey-bench-ingest")
+	store, closeStore, err := gatebench.TempStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"))
-	if err != nil {
-		return nil, err
-	}
-	defer store.Close()
+	defer closeStore()
 	logger := slog.New(slog.DiscardHandler)
 	keys := make([]string, n)
 	urls := make([]string, n)
@@ -234,14 +229,11 @@ func Run(ctx context.Context, src *Source, c Config) (*Result, error) {
 		return nil, err
 	}
 	defer g.Close()
-	gateLn, err := net.Listen("tcp", "127.0.0.1:0")
+	gateURL, stopGate, err := gatebench.ServeLoopback(g)
 	if err != nil {
 		return nil, err
 	}
-	gateSrv := &http.Server{Handler: g}
-	go gateSrv.Serve(gateLn)
-	defer gateSrv.Close()
-	gateURL := "http://" + gateLn.Addr().String()
+	defer stopGate()
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
