@@ -1,15 +1,14 @@
 package api_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // awsCLI runs the installed AWS CLI against the API with access key AKIAAAAAAAAAAAAAAAAA
@@ -18,50 +17,34 @@ import (
 type awsCLI struct {
 	t        *testing.T
 	endpoint string
-	env      []string
+	cli      *testenv.AWSCLI
 }
 
 func newAWSCLI(t *testing.T, endpoint string) *awsCLI {
 	t.Helper()
-	if _, err := exec.LookPath("aws"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the AWS CLI is required under CI: %v", err)
-		}
-		t.Skip("the AWS CLI (aws) is not installed")
-	}
+	testenv.Need(t, "aws")
 	dir := t.TempDir()
 	cred := keys["AKIAAAAAAAAAAAAAAAAA"]
-	return &awsCLI{t: t, endpoint: endpoint, env: []string{
+	return &awsCLI{t: t, endpoint: endpoint, cli: testenv.StartAWSCLI(t, []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
 		"AWS_DEFAULT_REGION=" + region, "AWS_PAGER=",
 		"AWS_ACCESS_KEY_ID=" + cred.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + cred.SecretAccessKey,
-	}}
+	})}
 }
 
 // run runs `aws ivs ARGS --output json` and returns its exit code, decoded output (nil for
 // none) and stderr.
 func (a *awsCLI) run(args ...string) (int, map[string]any, string) {
 	a.t.Helper()
-	cmd := exec.Command("aws", append([]string{"ivs", "--endpoint-url", a.endpoint, "--output", "json"}, args...)...)
-	cmd.Env = a.env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	code := 0
-	if err := cmd.Run(); err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			a.t.Fatalf("aws %v: %v", args, err)
-		}
-		code = ee.ExitCode()
-	}
+	out, stderr, code := a.cli.Run(a.t, append([]string{"ivs", "--endpoint-url", a.endpoint, "--output", "json"}, args...)...)
 	var v map[string]any
-	if s := strings.TrimSpace(out.String()); s != "" {
+	if s := strings.TrimSpace(out); s != "" {
 		if err := json.Unmarshal([]byte(s), &v); err != nil {
 			a.t.Fatalf("aws %v: %v\n%s", args, err, s)
 		}
 	}
-	return code, v, errb.String()
+	return code, v, stderr
 }
 
 func (a *awsCLI) ok(args ...string) map[string]any {

@@ -2,7 +2,6 @@ package gate
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,8 +12,6 @@ import (
 // to MaxRewrittenBytes) at once, so the gate runs at most MaxConcurrentRewrites of them:
 // their memory is bounded whatever clients ask for. A request that finds them all busy
 // waits RewriteWait for one, then gets 503 with Retry-After.
-
-var errRewriteTooLarge = errors.New("the rewritten playlist would be too large")
 
 // rewriteSlot waits for a free rewrite slot. It returns the function that frees it, or
 // the failure to answer when none came free in time.

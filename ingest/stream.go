@@ -77,7 +77,7 @@ func (ls *liveStream) setConn(c net.Conn) {
 	}
 }
 
-// snapshot returns a copy of the stream's description; start fills in its tracks.
+// snapshot copies the stream's record, which start completes while others read it.
 func (ls *liveStream) snapshot() Stream {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()

@@ -12,10 +12,10 @@ import (
 )
 
 // awsIVS runs `aws ivs ... --output json` against a server and decodes the output (nil for
-// none); a failure ends the test.
-func awsIVS(t *testing.T, env []string, endpoint string, args ...string) map[string]any {
+// none).
+func awsIVS(t *testing.T, cli *testenv.AWSCLI, endpoint string, args ...string) map[string]any {
 	t.Helper()
-	out := mustRun(t, env, "aws", append([]string{"ivs", "--endpoint-url", endpoint, "--output", "json"}, args...)...)
+	out := cli.MustRun(t, append([]string{"ivs", "--endpoint-url", endpoint, "--output", "json"}, args...)...)
 	if strings.TrimSpace(out) == "" {
 		return nil
 	}
@@ -27,9 +27,9 @@ func awsIVS(t *testing.T, env []string, endpoint string, args ...string) map[str
 }
 
 // awsIVSFails runs `aws ivs ...`, which must fail naming code, and returns its stderr.
-func awsIVSFails(t *testing.T, env []string, endpoint, code string, args ...string) string {
+func awsIVSFails(t *testing.T, cli *testenv.AWSCLI, endpoint, code string, args ...string) string {
 	t.Helper()
-	_, stderr, exit := runCmd(t, env, "aws", append([]string{"ivs", "--endpoint-url", endpoint}, args...)...)
+	_, stderr, exit := cli.Run(t, append([]string{"ivs", "--endpoint-url", endpoint}, args...)...)
 	if exit == 0 || !strings.Contains(stderr, code) {
 		t.Fatalf("aws ivs %v: exit %d, want a failure with %s:\n%s", args, exit, code, stderr)
 	}
@@ -41,11 +41,11 @@ func TestChannelsWithAWSCLI(t *testing.T) {
 	testenv.Need(t, "aws")
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"), "--playback-url", "https://play.example.com/")
-	env := awsEnv(t, s.env)
-	ivs := func(args ...string) map[string]any { t.Helper(); return awsIVS(t, env, s.endpoint, args...) }
+	cli := testenv.StartAWSCLI(t, awsEnv(t, s.env))
+	ivs := func(args ...string) map[string]any { t.Helper(); return awsIVS(t, cli, s.endpoint, args...) }
 	fails := func(code string, args ...string) string {
 		t.Helper()
-		return awsIVSFails(t, env, s.endpoint, code, args...)
+		return awsIVSFails(t, cli, s.endpoint, code, args...)
 	}
 
 	// The policy first, as in the CLI examples.
@@ -175,7 +175,7 @@ func TestChannelsWithAWSCLI(t *testing.T) {
 	}
 
 	// Deleting the channel takes its stream key; then the policy is free.
-	if out := mustRun(t, env, "aws", "ivs", "--endpoint-url", s.endpoint, "delete-channel", "--arn", arn); strings.TrimSpace(out) != "" {
+	if out := cli.MustRun(t, "ivs", "--endpoint-url", s.endpoint, "delete-channel", "--arn", arn); strings.TrimSpace(out) != "" {
 		t.Errorf("delete-channel printed %q", out)
 	}
 	fails("ResourceNotFoundException", "get-stream-key", "--arn", newKey["arn"].(string))
@@ -192,7 +192,8 @@ func TestChannelsCommands(t *testing.T) {
 	// what playbackUrl is made of.
 	s := startServer(t, filepath.Join(dir, "data"), "--playback-addr", "0.0.0.0:9999", "--ingest-addr", "")
 	env := append(awsEnv(t, s.env), "PLAYKEY_ENDPOINT_URL="+s.endpoint)
-	pol := awsIVS(t, env, s.endpoint, "create-playback-restriction-policy")["playbackRestrictionPolicy"].(map[string]any)["arn"].(string)
+	cli := testenv.StartAWSCLI(t, env)
+	pol := awsIVS(t, cli, s.endpoint, "create-playback-restriction-policy")["playbackRestrictionPolicy"].(map[string]any)["arn"].(string)
 
 	out := mustRun(t, env, playkeyBin, "channels", "create", "--name", "show", "--private", "--latency-mode", "NORMAL", "--tag", "team=video", "--policy", pol)
 	arn := regexp.MustCompile(`arn:aws:ivs:us-west-2:000000000000:channel/[a-zA-Z0-9]{12}`).FindString(out)
@@ -210,7 +211,7 @@ func TestChannelsCommands(t *testing.T) {
 	if !strings.Contains(out, "private:       no") || !strings.Contains(out, "renamed") || !strings.Contains(out, "policy:        -") {
 		t.Fatalf("channels update --public printed:\n%s", out)
 	}
-	got := awsIVS(t, env, s.endpoint, "get-channel", "--arn", arn)["channel"].(map[string]any)
+	got := awsIVS(t, cli, s.endpoint, "get-channel", "--arn", arn)["channel"].(map[string]any)
 	if got["authorized"] != false || got["playbackRestrictionPolicyArn"] != "" {
 		t.Fatalf("after channels update --public: %v", got)
 	}

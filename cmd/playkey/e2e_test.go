@@ -147,19 +147,8 @@ func TestNewcomerFlowWithAWSCLI(t *testing.T) {
 	if strings.Contains(s.Stderr.String(), strings.TrimPrefix(s.env[1], "AWS_SECRET_ACCESS_KEY=")) {
 		t.Fatal("the secret access key appears in the log")
 	}
-	env := awsEnv(t, s.env)
-	ivs := func(args ...string) map[string]any {
-		t.Helper()
-		out := mustRun(t, env, "aws", append([]string{"ivs", "--endpoint-url", s.endpoint, "--output", "json"}, args...)...)
-		var v map[string]any
-		if strings.TrimSpace(out) == "" {
-			return nil
-		}
-		if err := json.Unmarshal([]byte(out), &v); err != nil {
-			t.Fatalf("aws %v: %v\n%s", args, err, out)
-		}
-		return v
-	}
+	cli := testenv.StartAWSCLI(t, awsEnv(t, s.env))
+	ivs := func(args ...string) map[string]any { t.Helper(); return awsIVS(t, cli, s.endpoint, args...) }
 
 	pub, fp := opensslKey(t, dir, "k1")
 	material, _ := os.ReadFile(pub)
@@ -194,11 +183,11 @@ func TestNewcomerFlowWithAWSCLI(t *testing.T) {
 	}
 	p4, _ := opensslKey(t, dir, "k4")
 	m4, _ := os.ReadFile(p4)
-	_, stderr, code := runCmd(t, env, "aws", "ivs", "--endpoint-url", s.endpoint, "import-playback-key-pair", "--public-key-material", string(m4))
+	_, stderr, code := cli.Run(t, "ivs", "--endpoint-url", s.endpoint, "import-playback-key-pair", "--public-key-material", string(m4))
 	if code == 0 || !strings.Contains(stderr, "ServiceQuotaExceededException") {
 		t.Fatalf("4th import: exit %d, %s", code, stderr)
 	}
-	_, stderr, code = runCmd(t, env, "aws", "ivs", "--endpoint-url", s.endpoint, "import-playback-key-pair", "--public-key-material", string(material))
+	_, stderr, code = cli.Run(t, "ivs", "--endpoint-url", s.endpoint, "import-playback-key-pair", "--public-key-material", string(material))
 	if code == 0 || !strings.Contains(stderr, "ConflictException") {
 		t.Fatalf("duplicate import: exit %d, %s", code, stderr)
 	}

@@ -168,6 +168,14 @@ func watchChanges(ctx context.Context, logger *slog.Logger, w changeWatcher, g *
 		default:
 			g.AllChanged()
 		}
+		// Tests wait for this line rather than for a change to be fast enough.
+		if logger.Enabled(ctx, slog.LevelDebug) {
+			attrs := []any{"kind", c.Kind.String(), "account", c.Scope.Account, "region", c.Scope.Region}
+			if !c.ARN.IsZero() {
+				attrs = append(attrs, "arn", c.ARN.String())
+			}
+			logger.Debug("gate: change announced", attrs...)
+		}
 	})
 	if err != nil && ctx.Err() == nil {
 		logger.Error("gate: no longer hearing the store's change announcements; caches expire on their own", "err", err)

@@ -204,6 +204,7 @@ func (r *wireRecorder) Do(req *http.Request) (*http.Response, error) {
 // API call answers 503 ServiceUnavailable in the AWS shape within the store's timeout,
 // and /healthz answers 503. When it is back, the same process serves again by itself.
 func TestStoreOutage(t *testing.T) {
+	t.Parallel()
 	const storeTimeout = 2 * time.Second
 	// The bound catches a call that hangs, not a loaded machine (a process under -race may
 	// not be scheduled for seconds); that the store's timeout fired shows in the 503 itself.

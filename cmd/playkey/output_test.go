@@ -20,6 +20,7 @@ func TestOutputJSONAsAWSCLI(t *testing.T) {
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"))
 	env := append(awsEnv(t, s.env), "PLAYKEY_ENDPOINT_URL="+s.endpoint)
+	cli := testenv.StartAWSCLI(t, env)
 	playkey := func(args ...string) any {
 		t.Helper()
 		out := mustRun(t, env, playkeyBin, append(args, "--output", "json")...)
@@ -37,7 +38,7 @@ func TestOutputJSONAsAWSCLI(t *testing.T) {
 	}
 	awsCLI := func(args ...string) any {
 		t.Helper()
-		if v := awsIVS(t, env, s.endpoint, args...); v != nil {
+		if v := awsIVS(t, cli, s.endpoint, args...); v != nil {
 			return v
 		}
 		return nil

@@ -22,6 +22,7 @@ import (
 // on a gate that was running, and on a gate started after the change (which must refuse
 // at its first request: nothing it needs may have been forgotten).
 func TestSessionsEnd(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
 		credFile, creds := writeCredentials(t, dir, "123456789012")

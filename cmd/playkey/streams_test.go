@@ -17,6 +17,7 @@ import (
 // GetStream's viewerCount. The stream is started through the store, from this process, as
 // an ingest process beside the server would.
 func TestViewerCountThroughGate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	origin := testOrigin(t)
 	data := t.TempDir()

@@ -77,20 +77,41 @@ func Percentile(sorted []time.Duration, p int) time.Duration {
 	return sorted[i].Round(time.Microsecond)
 }
 
+// TempStore opens a SQLite store in a new temporary directory; closeStore closes it and
+// removes the directory.
+func TempStore(ctx context.Context) (store *sqlite.Store, closeStore func(), err error) {
+	dir, err := os.MkdirTemp("", "playkey-bench")
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err = sqlite.Open(ctx, filepath.Join(dir, "playkey.db"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return store, func() { store.Close(); os.RemoveAll(dir) }, nil
+}
+
+// ServeLoopback serves h on a free port of 127.0.0.1 until stop, and returns its URL.
+func ServeLoopback(h http.Handler) (url string, stop func() error, err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), srv.Close, nil
+}
+
 // Run runs a synthetic origin, a gate over a temporary SQLite store, and bc.Viewers
 // viewers, all on 127.0.0.1, until bc.Duration ends or every viewer made its requests, and
 // returns what they measured. It fails when no request completed.
 func Run(ctx context.Context, bc Config) (*Result, error) {
-	dir, err := os.MkdirTemp("", "playkey-bench")
+	store, closeStore, err := TempStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "playkey.db"))
-	if err != nil {
-		return nil, err
-	}
-	defer store.Close()
+	defer closeStore()
 
 	scope := playkey.Scope{Account: "000000000000", Region: "us-west-2"}
 	key, err := keypair.Generate()
@@ -137,14 +158,11 @@ func Run(ctx context.Context, bc Config) (*Result, error) {
 		return nil, err
 	}
 	defer g.Close()
-	gateLn, err := net.Listen("tcp", "127.0.0.1:0")
+	base, stopGate, err := ServeLoopback(g)
 	if err != nil {
 		return nil, err
 	}
-	gateSrv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
-	go gateSrv.Serve(gateLn)
-	defer gateSrv.Close()
-	base := "http://" + gateLn.Addr().String()
+	defer stopGate()
 
 	// Tokens are signed before the clock starts: signing is the customer's backend's work.
 	tokens := make([]string, bc.Viewers)
