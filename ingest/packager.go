@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gohlslib/v2"
@@ -26,6 +27,11 @@ type packager struct {
 	video      VideoConfig
 	audio      AudioConfig
 	sps, pps   []byte // the latest H.264 parameter sets
+
+	// What arrived, for Server.Stats: written by the publisher's goroutine, read by the
+	// Authority's reports.
+	lastMedia              atomic.Int64 // unix nanoseconds of the latest access unit
+	videoBytes, audioBytes atomic.Int64
 }
 
 // newPackager starts a muxer for an H.264 track (sps, pps) and, when asc is not nil, an
@@ -43,6 +49,7 @@ func (s *Server) newPackager(ch Channel, sps, pps []byte, asc *mpeg4audio.AudioS
 		sps: sps,
 		pps: pps,
 	}
+	p.lastMedia.Store(time.Now().UnixNano()) // the media that told the tracks came now
 	tracks := []*gohlslib.Track{p.videoTrack}
 	if asc != nil {
 		if asc.Type != mpeg4audio.ObjectTypeAACLC && asc.Type != mpeg4audio.ObjectTypeSBR && asc.Type != mpeg4audio.ObjectTypePS {
@@ -94,6 +101,7 @@ func (p *packager) writeH264(arrival time.Time, pts time.Duration, au [][]byte) 
 			p.pps = nalu
 		}
 	}
+	p.count(&p.videoBytes, arrival, au)
 	if !hasSPS && h264.IsRandomAccess(au) {
 		au = append([][]byte{p.sps, p.pps}, au...)
 	}
@@ -105,7 +113,18 @@ func (p *packager) writeAAC(arrival time.Time, pts time.Duration, aus [][]byte) 
 	if p.audioTrack == nil {
 		return nil
 	}
+	p.count(&p.audioBytes, arrival, aus)
 	return p.muxer.WriteMPEG4Audio(p.audioTrack, arrival, ticks(pts, p.audioTrack.ClockRate), aus)
+}
+
+// count adds the payload of units to total and notes the arrival.
+func (p *packager) count(total *atomic.Int64, arrival time.Time, units [][]byte) {
+	n := 0
+	for _, u := range units {
+		n += len(u)
+	}
+	total.Add(int64(n))
+	p.lastMedia.Store(arrival.UnixNano())
 }
 
 // ticks converts d to units of a clock of rate Hz without overflowing for any duration a

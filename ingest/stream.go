@@ -153,6 +153,32 @@ func (s *Server) release(ls *liveStream, err error) {
 		"duration", time.Since(ls.stream.StartTime).Round(time.Millisecond).String(), "reason", reason.Error())
 }
 
+// Stats is what has arrived of a live stream since it went live.
+type Stats struct {
+	LastMedia              time.Time // arrival of the latest audio or video access unit
+	VideoBytes, AudioBytes int64     // payload, without container overhead
+}
+
+// Stats returns what has arrived of the live stream of channel on this node; false when
+// the channel is not live here (or its tracks are not known yet).
+func (s *Server) Stats(channel playkey.ARN) (Stats, bool) {
+	s.mu.Lock()
+	ls := s.live[channel]
+	s.mu.Unlock()
+	if ls == nil {
+		return Stats{}, false
+	}
+	p := ls.packager()
+	if p == nil {
+		return Stats{}, false
+	}
+	return Stats{
+		LastMedia:  time.Unix(0, p.lastMedia.Load()),
+		VideoBytes: p.videoBytes.Load(),
+		AudioBytes: p.audioBytes.Load(),
+	}, true
+}
+
 // OriginURL is where a gate finds a channel's multivariant playlist on this node.
 func (s *Server) OriginURL(ch playkey.ARN) string {
 	return s.cfg.HLSBase + "/" + ch.Region + "/" + ch.Account + "/" + ch.ID + "/" + playlistName

@@ -211,10 +211,12 @@ func benchIngest(ctx context.Context, dir string, src *benchSource, n int, d tim
 	if err != nil {
 		return nil, err
 	}
-	srv, err := ingest.New(ingest.Config{Authority: &storeAuthority{store: store, finder: store, origins: store, log: logger}, Logger: logger, HLSBase: "http://" + hlsLn.Addr().String()})
+	auth := newStoreAuthority(store, store, "", logger)
+	srv, err := ingest.New(ingest.Config{Authority: auth, Logger: logger, HLSBase: "http://" + hlsLn.Addr().String()})
 	if err != nil {
 		return nil, err
 	}
+	auth.stats = srv.Stats
 	hlsSrv := &http.Server{Handler: srv}
 	go hlsSrv.Serve(hlsLn)
 	defer hlsSrv.Close()
