@@ -44,7 +44,7 @@ func (s *Server) newPackager(ch Channel, sps, pps []byte, asc *mpeg4audio.AudioS
 	}
 	p := &packager{
 		videoTrack: &gohlslib.Track{Codec: &hlscodecs.H264{SPS: sps, PPS: pps}, ClockRate: 90000},
-		video: VideoConfig{Codec: "avc1", Profile: h264Profile(parsed.ProfileIdc), Level: fmt.Sprintf("%d.%d", parsed.LevelIdc/10, parsed.LevelIdc%10),
+		video: VideoConfig{Codec: fmt.Sprintf("avc1.%02X%02X%02X", sps[1], sps[2], sps[3]), Profile: h264Profile(parsed.ProfileIdc), Level: fmt.Sprintf("%d.%d", parsed.LevelIdc/10, parsed.LevelIdc%10),
 			Width: parsed.Width(), Height: parsed.Height(), FrameRate: parsed.FPS()},
 		sps: sps,
 		pps: pps,
