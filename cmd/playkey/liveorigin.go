@@ -34,10 +34,10 @@ const (
 // liveOrigins is the gate's transport when channels can be live on playkey's ingest.
 type liveOrigins struct {
 	next     http.RoundTripper
-	local    *ingest.Server      // this process's ingest, or nil
-	store    liveStreams         // the live streams every ingest node records, or nil
-	fallback string              // the operator's --origin template, or ""
-	cache    sync.Map            // playkey.ARN -> liveCacheEntry
+	local    *ingest.Server // this process's ingest, or nil
+	store    liveStreams    // the live streams every ingest node records, or nil
+	fallback string         // the operator's --origin template, or ""
+	cache    sync.Map       // playkey.ARN -> liveCacheEntry
 }
 
 // liveStreams is the part of playkey.Store the gate reads live streams with.
