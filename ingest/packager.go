@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strings"
@@ -159,6 +160,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if p == nil {
 		http.Error(w, "channel is not live", http.StatusNotFound)
+		return
+	}
+	if cues := ls.cues(); len(cues) > 0 && parts[3] != playlistName && strings.HasSuffix(parts[3], ".m3u8") {
+		buf := &playlistBuffer{header: w.Header()}
+		p.muxer.Handle(buf, r)
+		body := buf.body.Bytes()
+		if buf.status == 0 && len(body) == 0 {
+			http.NotFound(w, r)
+			return
+		}
+		if buf.status == 0 || buf.status == http.StatusOK {
+			body = withDateRanges(body, cues)
+		}
+		w.WriteHeader(cmp.Or(buf.status, http.StatusOK))
+		w.Write(body)
 		return
 	}
 	// gohlslib answers nothing for a name it does not serve; that is a 404 here.

@@ -23,6 +23,8 @@ type liveStream struct {
 	conn    net.Conn  // nil until an SRT request is accepted
 	pack    *packager // nil until the tracks are known
 	started bool      // Authority.Started was called
+	meta    []metadataCue
+	metaSeq int
 
 	endOnce sync.Once
 	reason  error

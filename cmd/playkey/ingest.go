@@ -416,13 +416,23 @@ func (a *storeAuthority) Refused(ctx context.Context, ch ingest.Channel, reason 
 	}
 }
 
-// ingestStopper is StopStream's immediate disconnection for the streams live on this
-// process's ingest; a stream live elsewhere ends when its ingest reads the store's mark.
-type ingestStopper struct{ srv *ingest.Server }
+// ingestAPI is what the API of the same process asks of its ingest: StreamStopper's
+// immediate disconnection (a stream live elsewhere ends when its ingest reads the store's
+// mark) and MetadataSink's timed metadata.
+type ingestAPI struct{ srv *ingest.Server }
 
-func (s ingestStopper) StopStream(_ context.Context, channel playkey.ARN) error {
-	s.srv.Stop(channel)
+func (i ingestAPI) StopStream(_ context.Context, channel playkey.ARN) error {
+	i.srv.Stop(channel)
 	return nil
+}
+
+func (i ingestAPI) PutMetadata(_ context.Context, channel playkey.ARN, metadata string) error {
+	if _, ok := i.srv.Live(channel); !ok {
+		// The store has it live (the API checked), so another node receives it.
+		return playkey.Errorf(playkey.ErrStreamUnavailable,
+			"the stream of channel %s is received by another ingest node; send PutMetadata to that node's API", channel)
+	}
+	return i.srv.PutMetadata(channel, metadata)
 }
 
 func runIngest(ctx context.Context, std *stdio, args []string) error {
