@@ -189,7 +189,7 @@ func (s *Server) Live(channel playkey.ARN) (Stream, bool) {
 	if ls == nil {
 		return Stream{}, false
 	}
-	return *ls.stream, true
+	return ls.snapshot(), true
 }
 
 // Streams returns every live stream on this node.
@@ -198,7 +198,7 @@ func (s *Server) Streams() []Stream {
 	defer s.mu.Unlock()
 	out := make([]Stream, 0, len(s.live))
 	for _, ls := range s.live {
-		out = append(out, *ls.stream)
+		out = append(out, ls.snapshot())
 	}
 	return out
 }

@@ -79,6 +79,13 @@ func (ls *liveStream) setConn(c net.Conn) {
 	}
 }
 
+// snapshot returns a copy of the stream, whose tracks start sets.
+func (ls *liveStream) snapshot() Stream {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return *ls.stream
+}
+
 // packager returns the stream's packager, or nil before its tracks are known.
 func (ls *liveStream) packager() *packager {
 	ls.mu.Lock()
