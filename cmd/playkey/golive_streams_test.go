@@ -20,7 +20,7 @@ import (
 // publishes with the key CreateChannel returned; GetStream (SDK) shows the stream LIVE and
 // HEALTHY, its session the ingest configuration measured from ffmpeg's stream; the AWS
 // CLI's get-stream, list-streams, list-stream-sessions and stop-stream see it; stop-stream
-// ends ffmpeg's publish within a second; then the channel is not broadcasting and the
+// ends ffmpeg's publish within a second; PutMetadata reaches the media playlists; then the channel is not broadcasting and the
 // session holds IVS's events.
 func TestGoLiveStreamAPI(t *testing.T) {
 	testenv.Need(t, "aws")
@@ -45,7 +45,7 @@ func TestGoLiveStreamAPI(t *testing.T) {
 	}
 
 	p := publish(t, l.rtmp+"/app/"+aws.ToString(out.StreamKey.Value), 60)
-	waitStatus(t, playback, 200)
+	mv := waitStatus(t, playback, 200)
 	st, err := l.ivs.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: &arn})
 	if err != nil {
 		t.Fatalf("GetStream of the live channel: %v", err)
@@ -90,6 +90,21 @@ func TestGoLiveStreamAPI(t *testing.T) {
 		t.Errorf("audio ingest configuration: %s", describe(a))
 	}
 	t.Logf("measured: %s %s", describe(v), describe(a))
+
+	// PutMetadata's payload appears in the media playlists, through the gate, as an
+	// EXT-X-DATERANGE tag (quoted-string, percent-escaped) at the time it was put.
+	payload := `{"question": "50%?"}`
+	if _, err := l.ivs.PutMetadata(ctx, &ivs.PutMetadataInput{ChannelArn: &arn, Metadata: &payload}); err != nil {
+		t.Fatalf("PutMetadata: %v", err)
+	}
+	wantTag := regexp.MustCompile(`#EXT-X-DATERANGE:ID="[^"]+",CLASS="com.playkey.metadata",START-DATE="[0-9T:.-]+Z",X-PAYLOAD="\{%22question%22: %2250%25\?%22\}"`)
+	deadline = time.Now().Add(10 * time.Second)
+	for media := variant(t, l.gate, mv); !wantTag.MatchString(media); media = variant(t, l.gate, mv) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no EXT-X-DATERANGE with the metadata in the media playlist 10 s after PutMetadata:\n%s", media)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 
 	// The AWS CLI sees the same stream.
 	got := cli("get-stream", "--channel-arn", arn)["stream"].(map[string]any)

@@ -35,7 +35,7 @@ window.start = function (src) {
     state.parts = Math.max(state.parts, d.details.partList ? d.details.partList.length : 0);
   });
   hls.on(Hls.Events.FRAG_LOADED, () => state.frags++);
-  hls.on(Hls.Events.ERROR, (e, d) => state.errors.push(d.details + (d.fatal ? ' (fatal)' : '')));
+  hls.on(Hls.Events.ERROR, (e, d) => state.errors.push(d.details + (d.fatal ? ' (fatal)' : '') + (d.error ? ': ' + d.error.message : '')));
   hls.loadSource(src);
   hls.attachMedia(document.getElementById('v'));
   document.getElementById('v').play().catch(() => {});
