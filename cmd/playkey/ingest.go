@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/playkey/playkey"
@@ -189,6 +190,8 @@ type storeAuthority struct {
 // reported is what storeAuthority keeps of a live stream between its reports.
 type reported struct {
 	stream   *ingest.Stream
+	origin   string
+	recorded atomic.Bool // StartStream succeeded (set by Started or Check, read by Ended)
 	health   string
 	reported time.Time // the latest UpdateStream
 }
@@ -252,7 +255,15 @@ func (a *storeAuthority) Check(ctx context.Context, ch ingest.Channel) error {
 	r := a.live[ch.ARN]
 	a.mu.Unlock()
 	if r == nil {
-		return nil // Started did not record it: the store could not be written
+		return nil
+	}
+	if !r.recorded.Load() {
+		// The store could not be written when the stream started: try again.
+		if err := a.record(ctx, r); playkey.IsCode(err, playkey.ErrConflict) {
+			return ingest.ErrAlreadyLive // on another ingest node
+		} else if err != nil {
+			return nil
+		}
 	}
 	now := a.now()
 	var st *playkey.Stream
@@ -339,22 +350,29 @@ func ingestConfiguration(s *ingest.Stream, stats ingest.Stats, elapsed time.Dura
 }
 
 func (a *storeAuthority) Started(ctx context.Context, s *ingest.Stream, origin string) {
-	now := a.now()
-	st := &playkey.Stream{Channel: s.Channel.ARN, ID: s.ID, StartTime: s.StartTime, Health: playkey.HealthHealthy, Origin: origin, SeenAt: now}
-	err := a.store.StartStream(ctx, st,
-		playkey.StreamEvent{Name: playkey.EventSessionCreated, Type: playkey.EventTypeStateChange, Time: s.StartTime},
-		playkey.StreamEvent{Name: playkey.EventStreamStart, Type: playkey.EventTypeStateChange, Time: now})
-	if err != nil {
-		// The next Check ends a stream the store does not record (Conflict: another node
-		// has the channel live); one the store cannot record keeps playing on this node.
-		a.log.Error("ingest: cannot record the live stream; the API and other nodes will not see it", "channel", s.Channel.ARN.String(), "err", err)
-		return
-	}
-	// The first report carries the measured configuration at once.
-	r := &reported{stream: s, health: playkey.HealthHealthy}
+	r := &reported{stream: s, origin: origin, health: playkey.HealthHealthy}
 	a.mu.Lock()
 	a.live[s.Channel.ARN] = r
 	a.mu.Unlock()
+	if err := a.record(ctx, r); err != nil {
+		// The next Check ends the stream on Conflict (another node has the channel live),
+		// and tries again otherwise: until then the stream plays on this node only.
+		a.log.Error("ingest: cannot record the live stream; the API and other nodes do not see it yet", "channel", s.Channel.ARN.String(), "err", err)
+	}
+}
+
+// record starts the stream's record in the store, with Session Created and Stream Start.
+// The first report (measure) follows at the next Check.
+func (a *storeAuthority) record(ctx context.Context, r *reported) error {
+	s, now := r.stream, a.now()
+	st := &playkey.Stream{Channel: s.Channel.ARN, ID: s.ID, StartTime: s.StartTime, Health: playkey.HealthHealthy, Origin: r.origin, SeenAt: now}
+	err := a.store.StartStream(ctx, st,
+		playkey.StreamEvent{Name: playkey.EventSessionCreated, Type: playkey.EventTypeStateChange, Time: s.StartTime},
+		playkey.StreamEvent{Name: playkey.EventStreamStart, Type: playkey.EventTypeStateChange, Time: now})
+	if err == nil {
+		r.recorded.Store(true)
+	}
+	return err
 }
 
 func (a *storeAuthority) Ended(ctx context.Context, s *ingest.Stream, reason error) {
@@ -364,7 +382,7 @@ func (a *storeAuthority) Ended(ctx context.Context, s *ingest.Stream, reason err
 		delete(a.live, s.Channel.ARN)
 	}
 	a.mu.Unlock()
-	if r == nil {
+	if r == nil || !r.recorded.Load() {
 		return
 	}
 	now := a.now()
