@@ -16,8 +16,8 @@ type Stream struct {
 	ID        string // NewStreamID's form: "st-" and 23 letters and digits
 	StartTime time.Time
 	Health    string // one of StreamHealths
-	// Origin is where the packager serving the stream answers (a base URL), recorded by the
-	// ingest node so that any gate can find it.
+	// Origin is the URL of the channel's multivariant playlist on the packager serving the
+	// stream, recorded by the ingest node so that any gate can find it.
 	Origin string
 	// Stopping is set by StopStream: the ingest receiving the stream must disconnect its
 	// publisher and end the stream.

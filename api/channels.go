@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -65,15 +66,20 @@ func channelSummaryOut(ch *playkey.Channel) channelSummary {
 }
 
 func (s *Server) channelOut(ch *playkey.Channel) channel {
-	prefix := ingestPrefix(ch.ARN.Account)
 	a := ch.ARN
 	m := ch.Multitrack
+	// Without configured endpoints they have IVS's form, and lead nowhere.
+	ingest, srtEndpoint := s.ingest, s.srt
+	if ingest == "" || srtEndpoint == "" {
+		prefix := ingestPrefix(ch.ARN.Account)
+		ingest = cmp.Or(ingest, prefix+".global-contribute.live-video.net")
+		srtEndpoint = cmp.Or(srtEndpoint, prefix+".srt.live-video.net")
+	}
 	return channel{
-		channelSummary: channelSummaryOut(ch),
-		// playkey ingests no video: the endpoints have IVS's form and lead nowhere.
-		IngestEndpoint:               prefix + ".global-contribute.live-video.net",
+		channelSummary:               channelSummaryOut(ch),
+		IngestEndpoint:               ingest,
 		PlaybackURL:                  s.channelPlaybackURL(a),
-		SRT:                          srt{Endpoint: prefix + ".srt.live-video.net", Passphrase: ch.SRTPassphrase},
+		SRT:                          srt{Endpoint: srtEndpoint, Passphrase: ch.SRTPassphrase},
 		MultitrackInputConfiguration: multitrack{Enabled: m.Enabled, Policy: m.Policy, MaximumResolution: m.MaximumResolution},
 		ContainerFormat:              ch.ContainerFormat,
 	}

@@ -55,6 +55,11 @@ type Config struct {
 	// {PlaybackURL}/api/video/v1/{region}.{account}.channel.{id}.m3u8. Empty means
 	// DefaultPlaybackURL.
 	PlaybackURL string
+	// IngestEndpoint and SRTEndpoint, when set, are every channel's ingestEndpoint and
+	// srt.endpoint: where clients reach this deployment's ingest (HOST or HOST:PORT).
+	// Empty gives IVS's form, {hex}.global-contribute.live-video.net and
+	// {hex}.srt.live-video.net, per account.
+	IngestEndpoint, SRTEndpoint string
 	// StreamStopper, when set, disconnects publishers on StopStream at once (see
 	// StreamStopper); nil leaves it to the store's mark alone.
 	StreamStopper StreamStopper
@@ -80,6 +85,7 @@ type Server struct {
 	playbackURL string
 
 	stopper      StreamStopper
+	ingest, srt  string // Config.IngestEndpoint, Config.SRTEndpoint
 	metadata     MetadataSink
 	metadataRate channelRates
 }
@@ -98,6 +104,8 @@ func New(cfg Config) *Server {
 		playbackURL: strings.TrimSuffix(cfg.PlaybackURL, "/"),
 
 		stopper:      cfg.StreamStopper,
+		ingest:       cfg.IngestEndpoint,
+		srt:          cfg.SRTEndpoint,
 		metadata:     cfg.Metadata,
 		metadataRate: channelRates{n: metadataPerSecond},
 	}

@@ -47,7 +47,7 @@ type Stream struct {
 
 // VideoConfig is what the input's video track declared.
 type VideoConfig struct {
-	Codec     string // "avc1" (H.264)
+	Codec     string // RFC 6381: "avc1." and the profile, constraints and level in hex (avc1.42C01E)
 	Profile   string // e.g. "Main", from the sequence parameter set
 	Level     string // e.g. "3.1"
 	Width     int

@@ -1,9 +1,11 @@
 package ingest
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gohlslib/v2"
@@ -26,6 +28,11 @@ type packager struct {
 	video      VideoConfig
 	audio      AudioConfig
 	sps, pps   []byte // the latest H.264 parameter sets
+
+	// What arrived, for Server.Stats: written by the publisher's goroutine, read by the
+	// Authority's reports.
+	lastMedia              atomic.Int64 // unix nanoseconds of the latest access unit
+	videoBytes, audioBytes atomic.Int64
 }
 
 // newPackager starts a muxer for an H.264 track (sps, pps) and, when asc is not nil, an
@@ -38,11 +45,12 @@ func (s *Server) newPackager(ch Channel, sps, pps []byte, asc *mpeg4audio.AudioS
 	}
 	p := &packager{
 		videoTrack: &gohlslib.Track{Codec: &hlscodecs.H264{SPS: sps, PPS: pps}, ClockRate: 90000},
-		video: VideoConfig{Codec: "avc1", Profile: h264Profile(parsed.ProfileIdc), Level: fmt.Sprintf("%d.%d", parsed.LevelIdc/10, parsed.LevelIdc%10),
+		video: VideoConfig{Codec: fmt.Sprintf("avc1.%02X%02X%02X", sps[1], sps[2], sps[3]), Profile: h264Profile(parsed.ProfileIdc), Level: fmt.Sprintf("%d.%d", parsed.LevelIdc/10, parsed.LevelIdc%10),
 			Width: parsed.Width(), Height: parsed.Height(), FrameRate: parsed.FPS()},
 		sps: sps,
 		pps: pps,
 	}
+	p.lastMedia.Store(time.Now().UnixNano()) // the media that told the tracks came now
 	tracks := []*gohlslib.Track{p.videoTrack}
 	if asc != nil {
 		if asc.Type != mpeg4audio.ObjectTypeAACLC && asc.Type != mpeg4audio.ObjectTypeSBR && asc.Type != mpeg4audio.ObjectTypePS {
@@ -94,6 +102,7 @@ func (p *packager) writeH264(arrival time.Time, pts time.Duration, au [][]byte) 
 			p.pps = nalu
 		}
 	}
+	p.count(&p.videoBytes, arrival, au)
 	if !hasSPS && h264.IsRandomAccess(au) {
 		au = append([][]byte{p.sps, p.pps}, au...)
 	}
@@ -105,7 +114,18 @@ func (p *packager) writeAAC(arrival time.Time, pts time.Duration, aus [][]byte) 
 	if p.audioTrack == nil {
 		return nil
 	}
+	p.count(&p.audioBytes, arrival, aus)
 	return p.muxer.WriteMPEG4Audio(p.audioTrack, arrival, ticks(pts, p.audioTrack.ClockRate), aus)
+}
+
+// count adds the payload of units to total and notes the arrival.
+func (p *packager) count(total *atomic.Int64, arrival time.Time, units [][]byte) {
+	n := 0
+	for _, u := range units {
+		n += len(u)
+	}
+	total.Add(int64(n))
+	p.lastMedia.Store(arrival.UnixNano())
 }
 
 // ticks converts d to units of a clock of rate Hz without overflowing for any duration a
@@ -140,6 +160,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if p == nil {
 		http.Error(w, "channel is not live", http.StatusNotFound)
+		return
+	}
+	if cues := ls.cues(); len(cues) > 0 && parts[3] != playlistName && strings.HasSuffix(parts[3], ".m3u8") {
+		buf := &playlistBuffer{header: w.Header()}
+		p.muxer.Handle(buf, r)
+		body := buf.body.Bytes()
+		if buf.status == 0 && len(body) == 0 {
+			http.NotFound(w, r)
+			return
+		}
+		if buf.status == 0 || buf.status == http.StatusOK {
+			body = withDateRanges(body, cues)
+		}
+		w.WriteHeader(cmp.Or(buf.status, http.StatusOK))
+		w.Write(body)
 		return
 	}
 	// gohlslib answers nothing for a name it does not serve; that is a 404 here.

@@ -23,6 +23,8 @@ type liveStream struct {
 	conn    net.Conn  // nil until an SRT request is accepted
 	pack    *packager // nil until the tracks are known
 	started bool      // Authority.Started was called
+	meta    []metadataCue
+	metaSeq int
 
 	endOnce sync.Once
 	reason  error
@@ -158,6 +160,32 @@ func (s *Server) release(ls *liveStream, err error) {
 	cancel()
 	s.log.Info("ingest: stream ended", "channel", ls.stream.Channel.ARN.String(), "stream_id", ls.stream.ID,
 		"duration", time.Since(ls.stream.StartTime).Round(time.Millisecond).String(), "reason", reason.Error())
+}
+
+// Stats is what has arrived of a live stream since it went live.
+type Stats struct {
+	LastMedia              time.Time // arrival of the latest audio or video access unit
+	VideoBytes, AudioBytes int64     // payload, without container overhead
+}
+
+// Stats returns what has arrived of the live stream of channel on this node; false when
+// the channel is not live here (or its tracks are not known yet).
+func (s *Server) Stats(channel playkey.ARN) (Stats, bool) {
+	s.mu.Lock()
+	ls := s.live[channel]
+	s.mu.Unlock()
+	if ls == nil {
+		return Stats{}, false
+	}
+	p := ls.packager()
+	if p == nil {
+		return Stats{}, false
+	}
+	return Stats{
+		LastMedia:  time.Unix(0, p.lastMedia.Load()),
+		VideoBytes: p.videoBytes.Load(),
+		AudioBytes: p.audioBytes.Load(),
+	}, true
 }
 
 // OriginURL is where a gate finds a channel's multivariant playlist on this node.

@@ -3,13 +3,12 @@ package storetest
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/playkey/playkey"
 )
 
-// What ingest and the gates need beside Store: finding a stream key by its value, and
-// where each live channel is served.
+// What ingest needs beside Store: finding a stream key by its value. (Where each live
+// channel is served is the live Stream's Origin: see the stream tests.)
 var liveTests = []test{
 	{"StreamKeyByValue", func(t *testing.T, s playkey.Store) {
 		f, ok := s.(playkey.StreamKeyFinder)
@@ -40,58 +39,6 @@ var liveTests = []test{
 		}
 		if _, err := f.StreamKeyByValue(ctx, key.Value); !playkey.IsCode(err, playkey.ErrResourceNotFound) {
 			t.Errorf("StreamKeyByValue after DeleteStreamKey = %v, want ResourceNotFound", err)
-		}
-	}},
-	{"LiveOrigins", func(t *testing.T, s playkey.Store) {
-		lo, ok := s.(playkey.LiveOrigins)
-		if !ok {
-			t.Fatal("the store does not implement playkey.LiveOrigins")
-		}
-		ctx := context.Background()
-		ch := NewChannel(scopeA)
-		createChannel(t, s, ch)
-		if _, err := lo.LiveOrigin(ctx, ch.ARN); !playkey.IsCode(err, playkey.ErrResourceNotFound) {
-			t.Fatalf("LiveOrigin of an offline channel = %v, want ResourceNotFound", err)
-		}
-		start := time.Now().UTC().Truncate(time.Millisecond)
-		first := &playkey.LiveOrigin{Channel: ch.ARN, StreamID: "st-1", URL: "http://10.0.0.1:8890/a/index.m3u8", StartTime: start}
-		if err := lo.PutLiveOrigin(ctx, first); err != nil {
-			t.Fatalf("PutLiveOrigin: %v", err)
-		}
-		got, err := lo.LiveOrigin(ctx, ch.ARN)
-		if err != nil || got.StreamID != "st-1" || got.URL != first.URL || !got.StartTime.Equal(start) {
-			t.Fatalf("LiveOrigin = %+v, %v; want %+v", got, err, first)
-		}
-		second := &playkey.LiveOrigin{Channel: ch.ARN, StreamID: "st-2", URL: "http://10.0.0.2:8890/a/index.m3u8", StartTime: start.Add(time.Second)}
-		if err := lo.PutLiveOrigin(ctx, second); err != nil {
-			t.Fatalf("PutLiveOrigin (replace): %v", err)
-		}
-		// The first stream's end must not remove the second's record.
-		if err := lo.DeleteLiveOrigin(ctx, ch.ARN, "st-1"); !playkey.IsCode(err, playkey.ErrResourceNotFound) {
-			t.Errorf("DeleteLiveOrigin of a replaced stream = %v, want ResourceNotFound", err)
-		}
-		if got, err := lo.LiveOrigin(ctx, ch.ARN); err != nil || got.StreamID != "st-2" || got.URL != second.URL {
-			t.Fatalf("LiveOrigin = %+v, %v; want the second stream", got, err)
-		}
-		if err := lo.DeleteLiveOrigin(ctx, ch.ARN, "st-2"); err != nil {
-			t.Fatalf("DeleteLiveOrigin: %v", err)
-		}
-		if _, err := lo.LiveOrigin(ctx, ch.ARN); !playkey.IsCode(err, playkey.ErrResourceNotFound) {
-			t.Errorf("LiveOrigin after DeleteLiveOrigin = %v, want ResourceNotFound", err)
-		}
-		missing := NewChannel(scopeA)
-		if err := lo.PutLiveOrigin(ctx, &playkey.LiveOrigin{Channel: missing.ARN, StreamID: "st-3", URL: "http://x/", StartTime: start}); !playkey.IsCode(err, playkey.ErrResourceNotFound) {
-			t.Errorf("PutLiveOrigin of a missing channel = %v, want ResourceNotFound", err)
-		}
-		// A record goes with its channel.
-		if err := lo.PutLiveOrigin(ctx, first); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.DeleteChannel(ctx, ch.ARN); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := lo.LiveOrigin(ctx, ch.ARN); !playkey.IsCode(err, playkey.ErrResourceNotFound) {
-			t.Errorf("LiveOrigin after DeleteChannel = %v, want ResourceNotFound", err)
 		}
 	}},
 }

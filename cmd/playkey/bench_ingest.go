@@ -15,12 +15,16 @@ import (
 )
 
 func runBenchIngest(ctx context.Context, std *stdio, args []string) error {
+	// Ingest and the gate as serve wires them, on the benchmark's one store. The
+	// authority reads the ingest server's stats, so it learns of it with the gate.
+	var auth *storeAuthority
 	bc := ingestbench.Config{
-		// Ingest and the gate as serve wires them, on the benchmark's one store.
 		Authority: func(store *sqlite.Store, log *slog.Logger) ingest.Authority {
-			return &storeAuthority{store: store, finder: store, origins: store, log: log}
+			auth = newStoreAuthority(store, store, "", log)
+			return auth
 		},
 		Origin: func(store *sqlite.Store, srv *ingest.Server) (string, http.RoundTripper) {
+			auth.stats = srv.Stats
 			gf := gateFlags{live: &liveOrigins{local: srv, store: store}}
 			return gf.originSettings()
 		},

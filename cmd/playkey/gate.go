@@ -213,12 +213,8 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	defer store.Close()
-	if lo, ok := store.(playkey.LiveOrigins); ok {
-		gf.live = &liveOrigins{store: lo}
-	}
-	if gf.origin == "" && gf.live == nil {
-		return usageErrorf("gate needs --origin TEMPLATE")
-	}
+	// Every store records live streams, so the gate always serves them (and --origin, if set).
+	gf.live = &liveOrigins{store: store}
 	ln, err := gf.listen()
 	if err != nil {
 		return err

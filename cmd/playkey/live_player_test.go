@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -34,25 +35,38 @@ window.start = function (src) {
     state.parts = Math.max(state.parts, d.details.partList ? d.details.partList.length : 0);
   });
   hls.on(Hls.Events.FRAG_LOADED, () => state.frags++);
-  hls.on(Hls.Events.ERROR, (e, d) => state.errors.push(d.details + (d.fatal ? ' (fatal)' : '')));
+  hls.on(Hls.Events.ERROR, (e, d) => state.errors.push(d.details + (d.fatal ? ' (fatal)' : '') + (d.error ? ': ' + d.error.message : '')));
   hls.loadSource(src);
   hls.attachMedia(document.getElementById('v'));
   document.getElementById('v').play().catch(() => {});
 };
-window.report = () => JSON.stringify(Object.assign({time: document.getElementById('v').currentTime}, state));
+// PutMetadata's payloads, as hls.js exposes them: cues of the video's metadata text track,
+// one per EXT-X-DATERANGE attribute ({key, data}).
+window.metadata = function () {
+  const out = [];
+  for (const track of document.getElementById('v').textTracks) {
+    if (track.kind !== 'metadata' || !track.cues) continue;
+    for (const cue of track.cues) {
+      if (cue.value && cue.value.key === 'X-PAYLOAD') out.push(decodeURIComponent(cue.value.data));
+    }
+  }
+  return out;
+};
+window.report = () => JSON.stringify(Object.assign({time: document.getElementById('v').currentTime, metadata: metadata()}, state));
 </script></body></html>`
 
 type liveReport struct {
-	Time   float64  `json:"time"`
-	Parts  int      `json:"parts"`
-	Frags  int      `json:"frags"`
-	Live   bool     `json:"live"`
-	Errors []string `json:"errors"`
+	Time     float64  `json:"time"`
+	Parts    int      `json:"parts"`
+	Frags    int      `json:"frags"`
+	Live     bool     `json:"live"`
+	Errors   []string `json:"errors"`
+	Metadata []string `json:"metadata"`
 }
 
 // TestGoLivePlayer plays live channels in hls.js (headless Chromium) through the gate: a
 // public LOW-latency channel without a token, with its LL-HLS parts, and a private one
-// with a token.
+// with a token; PutMetadata's payload reaches hls.js as a cue of its metadata text track.
 func TestGoLivePlayer(t *testing.T) {
 	chromium := chromiumtest.Path(t)
 	if _, err := os.Stat(liveHLSJS); err != nil {
@@ -92,11 +106,11 @@ func TestGoLivePlayer(t *testing.T) {
 	browser := chromiumtest.Start(t, chromium, []chromedp.ExecAllocatorOption{chromedp.Flag("autoplay-policy", "no-user-gesture-required")})
 
 	for _, c := range []struct {
-		name, src string
-		parts     bool
+		name, src, arn string
+		parts          bool
 	}{
-		{"public", *public.Channel.PlaybackUrl, true},
-		{"private with a token", *private.Channel.PlaybackUrl + "?token=" + tok, true},
+		{"public", *public.Channel.PlaybackUrl, *public.Channel.Arn, true},
+		{"private with a token", *private.Channel.PlaybackUrl + "?token=" + tok, *private.Channel.Arn, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tab, cancel := chromedp.NewContext(browser)
@@ -135,6 +149,28 @@ func TestGoLivePlayer(t *testing.T) {
 				time.Sleep(200 * time.Millisecond)
 			}
 			t.Logf("hls.js played from %.1fs to %.1fs, %d fragments, %d parts in the playlist, errors %v", first, r.Time, r.Frags, r.Parts, r.Errors)
+
+			// Timed metadata: a payload with what a playlist's quoted-string cannot hold.
+			payload := fmt.Sprintf("{\"question\": \"%s?\",\n\"at\": \"100%%\"}", c.name)
+			if _, err := l.ivs.PutMetadata(ctx, &ivs.PutMetadataInput{ChannelArn: aws.String(c.arn), Metadata: aws.String(payload)}); err != nil {
+				t.Fatalf("PutMetadata: %v", err)
+			}
+			asked := time.Now()
+			deadline = time.Now().Add(30 * time.Second)
+			for !slices.Contains(r.Metadata, payload) {
+				if time.Now().After(deadline) {
+					t.Fatalf("hls.js did not expose the metadata within 30s: %q", r.Metadata)
+				}
+				time.Sleep(200 * time.Millisecond)
+				raw, err := chromedp.Run(tab, chromedp.Evaluate[string](`report()`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal([]byte(raw), &r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Logf("hls.js exposed the metadata cue %v after PutMetadata", time.Since(asked).Round(time.Millisecond))
 		})
 	}
 }

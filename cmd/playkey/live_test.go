@@ -367,7 +367,8 @@ func startIngestProcess(t *testing.T, args ...string) string {
 }
 
 // TestGoLiveSeparateNodes: the API, ingest and the gate as three processes on one store.
-// The gate has no --origin: it finds the live channel where the ingest node recorded it.
+// The gate has no --origin: it finds the live channel where the ingest node recorded it;
+// StopStream on the API node ends the publish on the ingest node.
 func TestGoLiveSeparateNodes(t *testing.T) {
 	testenv.Need(t, "ffmpeg")
 	ctx := context.Background()
@@ -393,8 +394,33 @@ func TestGoLiveSeparateNodes(t *testing.T) {
 	if media := variant(t, gateURL, mv); !strings.Contains(media, "#EXT-X-PART:") {
 		t.Errorf("no parts through the separate gate:\n%s", media)
 	}
-	p.cmd.Process.Kill()
+	// The API node sees the stream the ingest node records, and its StopStream, a mark in
+	// the store, reaches the ingest node, which disconnects the publisher within a second.
+	if st, err := c.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: out.Channel.Arn}); err != nil || st.Stream.State != "LIVE" {
+		t.Fatalf("GetStream on the API node: %+v, %v", st, err)
+	}
+	if _, err := c.StopStream(ctx, &ivs.StopStreamInput{ChannelArn: out.Channel.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	if !p.wait(5 * time.Second) {
+		t.Fatal("ffmpeg still publishes to the ingest node 5 s after StopStream on the API node")
+	}
+	t.Logf("StopStream on the API node to the end of the publish on the ingest node: %v", p.exited.Sub(stopped))
+	if took := p.exited.Sub(stopped); took > time.Second {
+		t.Errorf("StopStream through the store ended the publish after %v, want within 1s", took)
+	}
 	waitStatus(t, gateURL+path, 404)
+	// The ingest node records the end as the publisher goes; 10 s bounds a failure only.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, err := c.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: out.Channel.Arn})
+		if isNotBroadcasting(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GetStream 10 s after the stop: %v, want ChannelNotBroadcasting", err)
+		}
+	}
 }
 
 // TestBenchIngest runs the ingest benchmark at its smallest: one LOW channel.

@@ -34,10 +34,15 @@ const (
 // liveOrigins is the gate's transport when channels can be live on playkey's ingest.
 type liveOrigins struct {
 	next     http.RoundTripper
-	local    *ingest.Server      // this process's ingest, or nil
-	store    playkey.LiveOrigins // the records of every ingest node, or nil
-	fallback string              // the operator's --origin template, or ""
-	cache    sync.Map            // playkey.ARN -> liveCacheEntry
+	local    *ingest.Server // this process's ingest, or nil
+	store    liveStreams    // the live streams every ingest node records, or nil
+	fallback string         // the operator's --origin template, or ""
+	cache    sync.Map       // playkey.ARN -> liveCacheEntry
+}
+
+// liveStreams is the part of playkey.Store the gate reads live streams with.
+type liveStreams interface {
+	LiveStream(ctx context.Context, channel playkey.ARN) (*playkey.Stream, error)
 }
 
 type liveCacheEntry struct {
@@ -106,9 +111,10 @@ func (t *liveOrigins) lookup(ctx context.Context, arn playkey.ARN) string {
 	if cached && now.Before(prev.(liveCacheEntry).expires) {
 		return prev.(liveCacheEntry).url
 	}
-	o, err := t.store.LiveOrigin(ctx, arn)
+	st, err := t.store.LiveStream(ctx, arn)
 	switch {
-	case playkey.IsCode(err, playkey.ErrResourceNotFound):
+	case playkey.IsCode(err, playkey.ErrChannelNotBroadcasting), playkey.IsCode(err, playkey.ErrResourceNotFound),
+		err == nil && st.Origin == "":
 		t.cache.Store(arn, liveCacheEntry{expires: now.Add(offlineCacheTTL)})
 		return ""
 	case err != nil:
@@ -123,8 +129,8 @@ func (t *liveOrigins) lookup(ctx context.Context, arn playkey.ARN) string {
 		t.cache.Store(arn, liveCacheEntry{url: stale, expires: now.Add(storeErrorRetry)})
 		return stale
 	}
-	t.cache.Store(arn, liveCacheEntry{url: o.URL, expires: now.Add(liveCacheTTL)})
-	return o.URL
+	t.cache.Store(arn, liveCacheEntry{url: st.Origin, expires: now.Add(liveCacheTTL)})
+	return st.Origin
 }
 
 func notFound(req *http.Request) *http.Response {

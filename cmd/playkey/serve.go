@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ type serveConfig struct {
 	credentials string
 	anyKey      bool
 	playbackURL string
+	// ingestURL and ingestSRTURL say how clients reach ingest, for channels' endpoints.
+	ingestURL, ingestSRTURL string
 }
 
 func runServe(ctx context.Context, std *stdio, args []string) error {
@@ -47,6 +50,8 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	fs.StringVar(&cfg.credentials, "credentials", "", "AWS shared-credentials `FILE` (aws_access_key_id, aws_secret_access_key, aws_account_id per profile); default: DIR/credentials, created on first run")
 	fs.BoolVar(&cfg.anyKey, "insecure-accept-any-key", false, "accept any access key without checking its secret (throwaway CI only); the account is the key id if it is 12 digits")
 	fs.StringVar(&cfg.playbackURL, "playback-url", "", "public base `URL` of the playback gate for channels' playbackUrl, e.g. https://play.example.com (default: from --playback-addr)")
+	fs.StringVar(&cfg.ingestURL, "ingest-url", "", "`URL` at which broadcasters reach ingest, rtmps://HOST[:PORT] or rtmp://HOST[:PORT]: channels' ingestEndpoint becomes HOST, or HOST:PORT when the port is not IVS's (443 for RTMPS, 1935 for RTMP); default: IVS's form, which leads nowhere")
+	fs.StringVar(&cfg.ingestSRTURL, "ingest-srt-url", "", "`URL` at which broadcasters reach SRT ingest, srt://HOST[:PORT]: channels' srt.endpoint becomes HOST (HOST:PORT unless the port is 9000); default: IVS's form")
 	sf.register(fs)
 	lf.register(fs)
 	gf.register(fs)
@@ -58,6 +63,14 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	}
 	if len(rest) > 0 {
 		return usageErrorf("serve takes no arguments, got %q", rest)
+	}
+	ingestEndpoint, err := endpointFlag("--ingest-url", cfg.ingestURL, map[string]string{"rtmps": "443", "rtmp": "1935"})
+	if err != nil {
+		return err
+	}
+	srtEndpoint, err := endpointFlag("--ingest-srt-url", cfg.ingestSRTURL, map[string]string{"srt": "9000"})
+	if err != nil {
+		return err
 	}
 	logger, err := lf.logger(std)
 	if err != nil {
@@ -96,7 +109,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	defer ingestRun.stop()
 	if gf.live != nil {
 		gf.live.local = ingestRun.srv
-		gf.live.store, _ = store.(playkey.LiveOrigins)
+		gf.live.store = store
 	}
 
 	// Listen before creating credentials: a taken port must not leave credentials behind
@@ -111,7 +124,12 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 
-	apiHandler := api.New(api.Config{Store: store, Auth: api.SigV4(verifier), Logger: logger, PlaybackURL: playbackURL, TokenLeeway: gf.leeway})
+	apiCfg := api.Config{Store: store, Auth: api.SigV4(verifier), Logger: logger, PlaybackURL: playbackURL, TokenLeeway: gf.leeway,
+		IngestEndpoint: ingestEndpoint, SRTEndpoint: srtEndpoint}
+	if ingestRun != nil {
+		apiCfg.StreamStopper, apiCfg.Metadata = ingestAPI{ingestRun.srv}, ingestAPI{ingestRun.srv}
+	}
+	apiHandler := api.New(apiCfg)
 	logger.Info("channel playback URLs point at the playback gate", "base", playbackURL)
 	// A plain switch rather than a ServeMux: ServeMux redirects paths with empty, "." or ".."
 	// segments to their cleaned form, and the API answers every path itself, in AWS's shape.
@@ -153,6 +171,32 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return serveUntilDone(ctx, logger, srv, ln)
+}
+
+// endpointFlag returns the ingest endpoint a flag's URL names: HOST, or HOST:PORT when
+// the port is not IVS's for the scheme (ports maps each allowed scheme to it); "" for "".
+func endpointFlag(name, value string, ports map[string]string) (string, error) {
+	if value == "" {
+		return "", nil
+	}
+	u, err := url.Parse(value)
+	if err != nil {
+		u = &url.URL{}
+	}
+	_, known := ports[u.Scheme]
+	if !known || u.Hostname() == "" || u.User != nil || strings.Trim(u.Path, "/") != "" && u.Path != "/app/" && u.Path != "/app" ||
+		u.RawQuery != "" || u.Fragment != "" {
+		schemes := make([]string, 0, len(ports))
+		for s := range ports {
+			schemes = append(schemes, s+"://HOST[:PORT]")
+		}
+		slices.Sort(schemes)
+		return "", usageErrorf("%s %q: want %s", name, value, strings.Join(schemes, " or "))
+	}
+	if u.Port() == "" || u.Port() == ports[u.Scheme] {
+		return u.Hostname(), nil
+	}
+	return u.Host, nil
 }
 
 // serveUntilDone serves until ctx ends (SIGINT or SIGTERM), then drains open requests.
