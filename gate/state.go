@@ -175,7 +175,7 @@ type revocationKey struct{ channel, viewer string }
 // revoked reports whether a session of viewer on channel with the given version is revoked.
 func (r *revocations) revoked(channel, viewer string, version int64) bool {
 	m, ok := r.lookup(channel, viewer)
-	return ok && version <= m
+	return playback.SessionRevoked(version, m, ok)
 }
 
 // lookup returns the highest revoked session version of viewer on channel, if any.

@@ -89,10 +89,17 @@ func rejected(r *token.Rejection) *Refusal {
 	return &Refusal{Code: string(r.Code), Reason: r.Reason}
 }
 
+// SessionRevoked is the revocation rule: a viewer session of version is revoked when its
+// viewer has a revocation on the channel (ok) up to maxVersion at or above it. Tokens and
+// sessions already playing are judged by it alike.
+func SessionRevoked(version, maxVersion int64, ok bool) bool {
+	return ok && version <= maxVersion
+}
+
 // Revoked checks the viewer session of verified claims against maxVersion, the highest
 // revoked session version of its viewer on the channel (ok false: none revoked).
 func Revoked(c *token.Claims, maxVersion int64, ok bool) *Refusal {
-	if c.ViewerID == "" || !ok || c.ViewerSessionVersion > maxVersion {
+	if c.ViewerID == "" || !SessionRevoked(c.ViewerSessionVersion, maxVersion, ok) {
 		return nil
 	}
 	return &Refusal{Code: CodeRevoked, Reason: "the sessions of viewer " + quote(c.ViewerID) + " are revoked up to version " + strconv.FormatInt(maxVersion, 10) +
