@@ -11,20 +11,21 @@ import (
 	"github.com/playkey/playkey/ingest"
 	"github.com/playkey/playkey/internal/gatebench"
 	"github.com/playkey/playkey/internal/ingestbench"
+	"github.com/playkey/playkey/live"
 	"github.com/playkey/playkey/sqlite"
 )
 
 func runBenchIngest(ctx context.Context, std *stdio, args []string) error {
 	// Ingest and the gate as serve wires them, on the benchmark's one store. The
 	// authority reads the ingest server's stats, so it learns of it with the gate.
-	var auth *storeAuthority
+	var auth *live.Registry
 	bc := ingestbench.Config{
 		Authority: func(store *sqlite.Store, log *slog.Logger) ingest.Authority {
-			auth = newStoreAuthority(store, store, "", log)
+			auth = live.NewRegistry(store, store, "", log)
 			return auth
 		},
 		Origin: func(store *sqlite.Store, srv *ingest.Server) (string, http.RoundTripper) {
-			auth.stats = srv.Stats
+			auth.Stats = srv.Stats
 			gf := gateFlags{live: &liveOrigins{local: srv, store: store}}
 			return gf.originSettings()
 		},

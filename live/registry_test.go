@@ -1,4 +1,4 @@
-package main
+package live
 
 import (
 	"testing"
@@ -18,7 +18,7 @@ func TestStreamHealthReport(t *testing.T) {
 		Video: ingest.VideoConfig{Codec: "avc1.64001F", Profile: "High", Level: "3.1", Width: 1280, Height: 720, FrameRate: 29.97},
 		Audio: ingest.AudioConfig{Codec: "mp4a.40.2", SampleRate: 48000, Channels: 2}}
 	var stats ingest.Stats
-	a := &storeAuthority{stats: func(playkey.ARN) (ingest.Stats, bool) { return stats, true }}
+	a := &Registry{Stats: func(playkey.ARN) (ingest.Stats, bool) { return stats, true }}
 	r := &reported{stream: s, health: playkey.HealthHealthy}
 
 	now := start.Add(10 * time.Second)
