@@ -28,7 +28,8 @@ type Registry struct {
 	finder playkey.StreamKeyFinder
 	region string
 	log    *slog.Logger
-	// Stats reads what arrived of a live stream; set once the ingest server exists.
+	// Stats reads what arrived of a live stream; set once the ingest server exists. Nil
+	// for an engine that does not tell (a stream is then HEALTHY while connected).
 	Stats func(playkey.ARN) (ingest.Stats, bool)
 	now   func() time.Time
 
@@ -149,6 +150,9 @@ func (a *Registry) Check(ctx context.Context, ch ingest.Channel) error {
 func (a *Registry) measure(r *reported, now time.Time) playkey.StreamUpdate {
 	s := r.stream
 	u := playkey.StreamUpdate{Health: playkey.HealthHealthy, Ingest: ingestConfiguration(s, ingest.Stats{}, 0)}
+	if a.Stats == nil {
+		return u // an engine that measures nothing: healthy while its publisher is connected
+	}
 	if stats, ok := a.Stats(s.Channel.ARN); ok {
 		if now.Sub(stats.LastMedia) > starvingAfter {
 			u.Health = playkey.HealthStarving
@@ -169,6 +173,9 @@ func (a *Registry) measure(r *reported, now time.Time) playkey.StreamUpdate {
 // ingestConfiguration is the model's ingest configuration of s: what its tracks declared,
 // and bitrates averaged over elapsed.
 func ingestConfiguration(s *ingest.Stream, stats ingest.Stats, elapsed time.Duration) *playkey.IngestConfiguration {
+	if s.Video.Codec == "" && s.Audio.Codec == "" {
+		return nil // an engine that does not say what it receives
+	}
 	rate := func(bytes int64) int64 {
 		if elapsed <= 0 {
 			return 0
@@ -199,15 +206,22 @@ func ingestConfiguration(s *ingest.Stream, stats ingest.Stats, elapsed time.Dura
 }
 
 func (a *Registry) Started(ctx context.Context, s *ingest.Stream, origin string) {
-	r := &reported{stream: s, origin: origin, health: playkey.HealthHealthy}
-	a.mu.Lock()
-	a.live[s.Channel.ARN] = r
-	a.mu.Unlock()
-	if err := a.record(ctx, r); err != nil {
+	if err := a.Start(ctx, s, origin); err != nil {
 		// The next Check ends the stream on Conflict (another node has the channel live),
 		// and tries again otherwise: until then the stream plays on this node only.
 		a.log.Error("ingest: cannot record the live stream; the API and other nodes do not see it yet", "channel", s.Channel.ARN.String(), "err", err)
 	}
+}
+
+// Start is Started for an engine that can still refuse the publish: it returns why the
+// store did not record the stream live (playkey.ErrConflict: the channel is live on
+// another node), and the registry keeps the stream for its Checks and Ended either way.
+func (a *Registry) Start(ctx context.Context, s *ingest.Stream, origin string) error {
+	r := &reported{stream: s, origin: origin, health: playkey.HealthHealthy}
+	a.mu.Lock()
+	a.live[s.Channel.ARN] = r
+	a.mu.Unlock()
+	return a.record(ctx, r)
 }
 
 // record starts the stream's record in the store, with Session Created and Stream Start.

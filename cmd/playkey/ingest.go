@@ -198,6 +198,8 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 	sf.register(fs)
 	lf.register(fs)
 	inf.register(fs, "127.0.0.1:1935")
+	var hf hookFlags
+	hf.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -205,8 +207,8 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 	if len(rest) > 0 {
 		return usageErrorf("ingest takes no arguments, got %q", rest)
 	}
-	if !inf.on() {
-		return usageErrorf("ingest needs --ingest-addr, --ingest-rtmps-addr or --ingest-srt-addr")
+	if !inf.on() && hf.addr == "" && hf.nginxHLS == "" {
+		return usageErrorf("ingest needs --ingest-addr, --ingest-rtmps-addr, --ingest-srt-addr, or --hooks-addr with --nginx-rtmp-hls-url")
 	}
 	logger, err := lf.logger(std)
 	if err != nil {
@@ -227,10 +229,22 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	defer run.stop()
+	hf.region = inf.region
+	hooks, err := hf.start(std, logger, store)
+	if err != nil {
+		return err
+	}
+	defer hooks.stop()
+	var ingestErrs <-chan error
+	if run != nil {
+		ingestErrs = run.errc
+	}
 	select {
 	case <-ctx.Done():
 		return nil
-	case err := <-run.errc:
+	case err := <-ingestErrs:
+		return err
+	case err := <-hooks.wait():
 		return err
 	}
 }

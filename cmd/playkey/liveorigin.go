@@ -92,7 +92,44 @@ func (t *liveOrigins) RoundTrip(req *http.Request) (*http.Response, error) {
 		// nothing serves the channel, which players must read as "not live".
 		return notFound(req), nil
 	}
-	return resp, err
+	if err != nil {
+		return nil, err
+	}
+	// The gate resolves the playlist's URIs against the request it made, the virtual one.
+	resp.Request = req
+	if loc := resp.Header.Get("Location"); loc != "" {
+		resp.Header.Set("Location", virtualLocation(req.URL, u, loc))
+	}
+	return resp, nil
+}
+
+func querySuffix(q string) string {
+	if q == "" {
+		return ""
+	}
+	return "?" + q
+}
+
+// virtualLocation maps a redirect of the real origin (served at real, asked as virtual)
+// back into the virtual directory, when it stays in the origin's directory, so that the
+// gate can follow it as it follows any redirect on its origin; any other target is made
+// absolute and left as it is, which the gate does not follow.
+func virtualLocation(virtual, real *url.URL, loc string) string {
+	target, err := real.Parse(loc)
+	if err != nil {
+		return "http://" + liveOriginHost + "/invalid-redirect"
+	}
+	realDir := real.EscapedPath()[:strings.LastIndexByte(real.EscapedPath(), '/')+1]
+	virtualDir := virtual.EscapedPath()[:strings.LastIndexByte(virtual.EscapedPath(), '/')+1]
+	rel, ok := strings.CutPrefix(target.EscapedPath(), realDir)
+	if target.Scheme != real.Scheme || !strings.EqualFold(target.Host, real.Host) || !ok {
+		return target.String()
+	}
+	vpath := virtualDir + rel
+	if target.EscapedPath() == real.EscapedPath() {
+		vpath = virtual.EscapedPath() // the file asked for, under its virtual name
+	}
+	return "http://" + liveOriginHost + vpath + querySuffix(target.RawQuery)
 }
 
 // lookup returns the URL of the channel's multivariant playlist on the ingest node that

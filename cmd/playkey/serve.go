@@ -57,6 +57,8 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	gf.register(fs)
 	var inf ingestFlags
 	inf.register(fs, "127.0.0.1:1935")
+	var hf hookFlags
+	hf.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -76,7 +78,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	if inf.on() {
+	if inf.on() || hf.on() {
 		// The gate runs to serve the channels this ingest makes live (ingest.go).
 		gf.live = &liveOrigins{}
 	}
@@ -107,8 +109,16 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	defer ingestRun.stop()
+	hf.region = inf.region
+	hooksRun, err := hf.start(std, logger, store)
+	if err != nil {
+		return err
+	}
+	defer hooksRun.stop()
 	if gf.live != nil {
-		gf.live.local = ingestRun.srv
+		if ingestRun != nil {
+			gf.live.local = ingestRun.srv
+		}
 		gf.live.store = store
 	}
 
