@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,8 +73,9 @@ func (r *eventsReceiver) waitFor(t *testing.T, name string) {
 
 // TestStreamEventsToWebhooks: `playkey serve --events-url` (twice) delivers a real ffmpeg
 // publish's events to two Python receivers that check every signature: one up from the
-// start, one down at first (its first deliveries fail and are retried) and up later. Both
-// get every event of the stream once, in order, with IVS's members; the same events, in the
+// start, one down at first (its first deliveries fail and are retried) and up later. ffmpeg
+// is frozen for a while, so that the stream starves and recovers. Both receivers get every
+// event of the stream once, in order, with IVS's members; the same events, in the
 // same order, are the stream session's; each delivery has one log line, and neither the
 // secret nor the URL's query reaches the log.
 func TestStreamEventsToWebhooks(t *testing.T) {
@@ -116,6 +118,19 @@ func TestStreamEventsToWebhooks(t *testing.T) {
 	down := startEventsReceiver(t, python, secretFile, downPort)
 	down.waitFor(t, "Stream Start")
 
+	// ffmpeg frozen, no media arrives: the stream starves (after 3 s without media, within
+	// the ingest's 10 s read timeout), then recovers when ffmpeg goes on.
+	frozen := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	up.waitFor(t, "Starvation Start")
+	starved := time.Since(frozen)
+	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	up.waitFor(t, "Starvation End")
+
 	// ffmpeg stops as a broadcaster does (q, or ^C): the stream ends.
 	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
@@ -142,11 +157,16 @@ func TestStreamEventsToWebhooks(t *testing.T) {
 		paths           []string
 		evs             []events.Event
 	}{{"up", upURL, "/hooks/up", upPaths, upEvents}, {"down", downURL, "/hooks/down?" + query, downPaths, downEvents}} {
-		var got, states []string
+		var got, states, health []string
 		for i, e := range r.evs {
 			got = append(got, e.Detail.EventName)
-			if e.DetailType == "IVS Stream State Change" {
+			switch e.DetailType {
+			case "IVS Stream State Change":
 				states = append(states, e.Detail.EventName)
+			case "IVS Stream Health Change":
+				health = append(health, e.Detail.EventName)
+			default:
+				t.Errorf("%s receiver: detail-type %q", r.name, e.DetailType)
 			}
 			if r.paths[i] != r.path || e.Version != "0" || e.Source != "aws.ivs" || e.Account != parsed.Account || e.Region != parsed.Region ||
 				!reflect.DeepEqual(e.Resources, []string{arn}) || e.Detail.ChannelName != "events-e2e" || e.Detail.StreamID != id {
@@ -158,6 +178,9 @@ func TestStreamEventsToWebhooks(t *testing.T) {
 		}
 		if want := []string{"Session Created", "Stream Start", "Stream End", "Session Ended"}; !reflect.DeepEqual(states, want) {
 			t.Errorf("%s receiver: state changes %v, want %v", r.name, states, want)
+		}
+		if want := []string{"Starvation Start", "Starvation End"}; !reflect.DeepEqual(health, want) {
+			t.Errorf("%s receiver: health changes %v, want %v", r.name, health, want)
 		}
 		if !reflect.DeepEqual(got, session) {
 			t.Errorf("%s receiver got %v; the stream session lists %v", r.name, got, session)
@@ -180,6 +203,6 @@ func TestStreamEventsToWebhooks(t *testing.T) {
 			t.Errorf("serve's output holds %q", leak)
 		}
 	}
-	t.Logf("%d events to each receiver; the one down at first got them after %d failed attempts",
-		len(upEvents), strings.Count(l.Stderr.String(), `msg="events: delivery failed" url=`+downURL+" "))
+	t.Logf("%d events to each receiver; the one down at first got them after %d failed attempts; Starvation Start arrived %v after ffmpeg froze",
+		len(upEvents), strings.Count(l.Stderr.String(), `msg="events: delivery failed" url=`+downURL+" "), starved.Round(time.Millisecond))
 }
