@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -68,6 +69,7 @@ type Webhooks struct {
 	targets []*target
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	closed  atomic.Bool
 }
 
 type target struct {
@@ -163,6 +165,10 @@ func (w *Webhooks) Publish(events ...Event) {
 		items[i] = item{id: e.ID, body: e.Marshal()}
 	}
 	for _, t := range w.targets {
+		if w.closed.Load() {
+			t.log.Warn("events: not delivered: the server stopped", "url", t.logURL, "events", len(items))
+			continue
+		}
 		t.push(items)
 	}
 }
@@ -174,6 +180,7 @@ func (w *Webhooks) Close(grace time.Duration) {
 	for time.Now().Before(deadline) && !w.idle() {
 		time.Sleep(20 * time.Millisecond)
 	}
+	w.closed.Store(true)
 	w.cancel()
 	w.wg.Wait()
 	for _, t := range w.targets {

@@ -289,3 +289,26 @@ func TestNewWebhooksRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseReportsUndelivered: events still waiting when Webhooks closes, the one waiting to
+// be retried among them, are counted in a log line, as is an event published after.
+func TestCloseReportsUndelivered(t *testing.T) {
+	hook, got := receiver(t, func(int, []byte) int { return http.StatusBadGateway })
+	logs := &syncBuffer{}
+	c := newFakeClock().clock(fullJitter)
+	retried := make(chan time.Duration, 1)
+	c.after = func(d time.Duration) <-chan time.Time { retried <- d; return nil } // the retry never comes
+	w, err := newWebhooks(Config{URLs: []string{hook}, Secret: []byte("k"), Logger: slog.New(slog.NewJSONHandler(logs, nil))}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Publish(testEvent(playkey.EventSessionCreated), testEvent(playkey.EventStreamStart), testEvent(playkey.EventStreamEnd))
+	recv(t, got)
+	<-retried
+	w.Close(0)
+	w.Publish(testEvent(playkey.EventSessionEnded))
+	lines := logLines(logs, "events: not delivered: the server stopped")
+	if len(lines) != 2 || lines[0]["events"] != 3.0 || lines[1]["events"] != 1.0 {
+		t.Fatalf("undelivered lines %v\n%s", lines, logs)
+	}
+}
