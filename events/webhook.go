@@ -211,6 +211,7 @@ func (t *target) push(items []item) {
 	for _, it := range items {
 		it.at = now
 		if len(t.queue) == t.size {
+			t.queue[0] = item{}
 			t.queue = t.queue[1:]
 			t.dropped++
 		}
@@ -228,19 +229,22 @@ func (t *target) next(ctx context.Context) (item, bool) {
 	for {
 		t.mu.Lock()
 		t.busy = false
-		if dropped := t.dropped; dropped > 0 {
-			t.dropped = 0
-			t.log.Warn("events: queue full; dropped the oldest events", "url", t.logURL, "dropped", dropped)
-		}
-		if len(t.queue) > 0 {
-			it := t.queue[0]
+		dropped := t.dropped
+		t.dropped = 0
+		it, ok := item{}, len(t.queue) > 0
+		if ok {
+			it = t.queue[0]
 			t.queue[0] = item{}
 			t.queue = t.queue[1:]
 			t.busy = true
-			t.mu.Unlock()
-			return it, true
 		}
 		t.mu.Unlock()
+		if dropped > 0 {
+			t.log.Warn("events: queue full; dropped the oldest events", "url", t.logURL, "dropped", dropped)
+		}
+		if ok {
+			return it, true
+		}
 		select {
 		case <-t.wake:
 		case <-ctx.Done():
