@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/events"
 	"github.com/playkey/playkey/ingest"
 	"github.com/playkey/playkey/live"
 )
@@ -34,6 +35,10 @@ type ingestFlags struct {
 	hlsAddr   string
 	hlsURL    string
 	region    string
+	// Webhooks receiving the stream events this ingest records (events package).
+	eventsURLs     stringList
+	eventsSecret   string
+	eventsRetryFor time.Duration
 }
 
 func (f *ingestFlags) register(fs *flag.FlagSet, defaultRTMP string) {
@@ -45,6 +50,9 @@ func (f *ingestFlags) register(fs *flag.FlagSet, defaultRTMP string) {
 	fs.StringVar(&f.hlsAddr, "ingest-hls-addr", "127.0.0.1:0", "`HOST:PORT` where ingest serves its live channels' HLS to the playback gates (port 0 picks one)")
 	fs.StringVar(&f.hlsURL, "ingest-hls-url", "", "base `URL` at which gates reach --ingest-hls-addr, recorded with each live stream (default http://HOST:PORT of --ingest-hls-addr)")
 	fs.StringVar(&f.region, "ingest-region", "", "`REGION` whose stream keys this ingest takes (others are refused); default: every region")
+	fs.Var(&f.eventsURLs, "events-url", "webhook `URL` (http or https) that receives every stream event as IVS's EventBridge event, signed with --events-secret; repeatable")
+	fs.StringVar(&f.eventsSecret, "events-secret", "", "`SECRET` keying the HMAC-SHA256 signature of each event delivery (header X-Playkey-Signature); required with --events-url")
+	fs.DurationVar(&f.eventsRetryFor, "events-retry-for", events.DefaultRetryFor, "how long an event delivery is retried, with backoff, before it is abandoned")
 }
 
 // on reports whether any ingest protocol is configured.
@@ -56,6 +64,8 @@ type runningIngest struct {
 	hls  *http.Server
 	lns  []net.Listener
 	errc chan error
+	// events delivers the stream events; nil without --events-url.
+	events *events.Webhooks
 }
 
 // stop closes the listeners and ends every stream.
@@ -67,12 +77,22 @@ func (r *runningIngest) stop() {
 	defer cancel()
 	r.srv.Close()
 	r.hls.Shutdown(ctx)
+	if r.events != nil {
+		// The streams' ends were just recorded: give their events a moment to go out.
+		r.events.Close(3 * time.Second)
+	}
 }
 
 // start opens ingest's listeners and serves on them until stop. It returns nil when
 // ingest is off.
 func (f *ingestFlags) start(std *stdio, logger *slog.Logger, store playkey.Store) (*runningIngest, error) {
+	if len(f.eventsURLs) > 0 && f.eventsSecret == "" {
+		return nil, usageErrorf("--events-url needs --events-secret (or %s) to sign the deliveries", envName("events-secret"))
+	}
 	if !f.on() {
+		if len(f.eventsURLs) > 0 {
+			logger.Warn("events: --events-url is set but ingest is off: this process records no streams, so it sends no events")
+		}
 		return nil, nil
 	}
 	finder, ok := store.(playkey.StreamKeyFinder)
@@ -96,7 +116,20 @@ func (f *ingestFlags) start(std *stdio, logger *slog.Logger, store playkey.Store
 		for _, ln := range run.lns {
 			ln.Close()
 		}
+		if run.events != nil {
+			run.events.Close(0)
+		}
 		return nil, err
+	}
+	records := store // where the registry records streams
+	if len(f.eventsURLs) > 0 {
+		hooks, err := events.NewWebhooks(events.Config{URLs: f.eventsURLs, Secret: []byte(f.eventsSecret), Logger: logger, RetryFor: f.eventsRetryFor})
+		if err != nil {
+			return nil, usageErrorf("--events-url: %v", err)
+		}
+		run.events = hooks
+		records = events.Wrap(store, hooks)
+		logger.Info("events: stream events go to webhooks", "urls", len(f.eventsURLs))
 	}
 	hlsLn, err := net.Listen("tcp", f.hlsAddr)
 	if err != nil {
@@ -108,7 +141,7 @@ func (f *ingestFlags) start(std *stdio, logger *slog.Logger, store playkey.Store
 		base = "http://" + loopbackIfUnspecified(hlsLn.Addr().String())
 	}
 	base = strings.TrimSuffix(base, "/")
-	auth := live.NewRegistry(store, finder, f.region, logger)
+	auth := live.NewRegistry(records, finder, f.region, logger)
 	srv, err := ingest.New(ingest.Config{Authority: auth, Logger: logger, HLSBase: base})
 	if err != nil {
 		return fail(err)
