@@ -13,6 +13,7 @@ import (
 
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/gate"
+	"github.com/playkey/playkey/internal/certfile"
 	"github.com/playkey/playkey/playback"
 )
 
@@ -37,6 +38,8 @@ type gateFlags struct {
 	trusted        prefixList
 	// live finds channels live on playkey's ingest (liveorigin.go); nil when none can be.
 	live *liveOrigins
+	// cert is --tls-cert's certificate (tlsFlags): the gate serves HTTPS with it; nil: HTTP.
+	cert *certfile.Source
 }
 
 func (f *gateFlags) register(fs *flag.FlagSet) {
@@ -106,6 +109,7 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 		CountryHeader:        f.countryHeader,
 		ClientIPHeader:       f.clientIPHeader,
 		TrustedProxies:       f.trusted,
+		Ping:                 store.Ping,
 	})
 	if err != nil {
 		cancel()
@@ -127,7 +131,10 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(std.out, "playkey gate listening on http://%s\n", ln.Addr())
+	if f.cert != nil {
+		srv.TLSConfig = f.cert.Config()
+	}
+	fmt.Fprintf(std.out, "playkey gate listening on %s://%s\n", scheme(f.cert), ln.Addr())
 	logger.Info("playback gate", "addr", ln.Addr().String(), "origin", f.origin)
 	if w, ok := store.(changeWatcher); ok {
 		go watchChanges(ctx, logger, w, g)
@@ -192,6 +199,8 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 	sf.register(fs)
 	lf.register(fs)
 	gf.register(fs)
+	var tf tlsFlags
+	tf.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -203,6 +212,10 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	if gf.cert, err = tf.load(logger); err != nil {
+		return err
+	}
+	reloadOnHangup(ctx, logger, certReload(logger, gf.cert))
 	if sf.storeURL == "" {
 		if _, err := os.Stat(sf.dataDir); err != nil {
 			return fmt.Errorf("data directory: %w (the gate reads the store that serve writes)", err)
