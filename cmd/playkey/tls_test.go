@@ -262,3 +262,35 @@ func TestTLSFlagsTogether(t *testing.T) {
 		t.Errorf("exit %d, %s", code, errb.String())
 	}
 }
+
+// TestGateCommandTLS: `playkey gate --tls-cert --tls-key` serves HTTPS and its probes, and
+// SIGHUP renews its certificate; a gate without TLS lives through SIGHUP, with nothing to
+// reload.
+func TestGateCommandTLS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	certPath, keyPath := testServerCert(t, dir)
+	g := startGate(t, "--origin", hlsOrigin(t), "--tls-cert", certPath, "--tls-key", keyPath)
+	if !strings.HasPrefix(g.url, "https://127.0.0.1:") {
+		t.Fatalf("gate URL %q, want https", g.url)
+	}
+	for _, probe := range []string{"/livez", "/readyz"} {
+		if code, body, _ := httpGet(t, g.url+probe); code != 200 || body != "ok\n" {
+			t.Errorf("GET %s: %d %q", probe, code, body)
+		}
+	}
+	renewed := testCA().Issue(t, "127.0.0.1", "renewed.playkey.test")
+	renewed.Write(t, certPath, keyPath)
+	g.Signal(syscall.SIGHUP)
+	waitLogCount(t, g.Process, "SIGHUP: tls certificate reloaded", 1)
+	if _, serial, _ := peer(t, &http.Client{Transport: newTestTransport()}, g.url+"/readyz"); serial != renewed.Cert.SerialNumber.String() {
+		t.Errorf("after SIGHUP: certificate %s, want the renewed %s", serial, renewed.Cert.SerialNumber)
+	}
+
+	plain := startGate(t, "--origin", hlsOrigin(t))
+	plain.Signal(syscall.SIGHUP)
+	waitLogCount(t, plain.Process, "SIGHUP: nothing to reload", 1)
+	if code, _, _ := httpGet(t, plain.url+"/livez"); code != 200 || plain.Exited() {
+		t.Errorf("gate without TLS after SIGHUP: %d, exited %v", code, plain.Exited())
+	}
+}
