@@ -43,7 +43,7 @@ type gateFlags struct {
 }
 
 func (f *gateFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.addr, "playback-addr", "127.0.0.1:8081", "`HOST:PORT` the playback gate listens on (port 0 picks a free port); serve runs the gate when --origin is set, and points channels' playbackUrl at http://HOST:PORT unless --playback-url is set")
+	fs.StringVar(&f.addr, "playback-addr", "127.0.0.1:8081", "`HOST:PORT` the playback gate listens on (port 0 picks a free port); serve runs the gate when --origin is set, and points channels' playbackUrl at http://HOST:PORT (https:// with --tls-cert) unless --playback-url is set")
 	fs.StringVar(&f.origin, "origin", "", "`TEMPLATE` URL of a channel's multivariant playlist on the HLS origin, with {region}, {account} and {channel}, e.g. http://127.0.0.1:8888/{channel}/index.m3u8; serve runs the playback gate only when it is set")
 	fs.StringVar(&f.countryHeader, "country-header", "", "request `HEADER` holding the viewer's ISO country code, set by a trusted proxy or CDN (e.g. CloudFront-Viewer-Country); without it, a policy that restricts countries refuses everyone")
 	fs.StringVar(&f.clientIPHeader, "client-ip-header", "", "request `HEADER` holding the client address, set by a trusted proxy (e.g. X-Real-IP, X-Forwarded-For), for the failed-verification limiter and --session-bind; believed only from --trusted-proxies; default: the connection's address")
@@ -215,7 +215,7 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 	if gf.cert, err = tf.load(logger); err != nil {
 		return err
 	}
-	reloadOnHangup(ctx, logger, certReload(logger, gf.cert))
+	defer reloadOnHangup(ctx, logger, certReload(logger, gf.cert))()
 	if sf.storeURL == "" {
 		if _, err := os.Stat(sf.dataDir); err != nil {
 			return fmt.Errorf("data directory: %w (the gate reads the store that serve writes)", err)

@@ -211,7 +211,7 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 	if inf.cert, err = tf.load(logger); err != nil {
 		return err
 	}
-	reloadOnHangup(ctx, logger, certReload(logger, inf.cert))
+	defer reloadOnHangup(ctx, logger, certReload(logger, inf.cert))()
 	if sf.storeURL == "" {
 		if _, err := os.Stat(sf.dataDir); err != nil {
 			return fmt.Errorf("data directory: %w (ingest reads the store that serve writes)", err)

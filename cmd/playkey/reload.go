@@ -19,8 +19,9 @@ type reloadable struct {
 
 // reloadOnHangup installs the process's one SIGHUP handler: on each SIGHUP it reloads
 // every part, in order, and logs what each did. It must run before the process says it
-// is ready, since an unhandled SIGHUP ends it. It stops when ctx ends.
-func reloadOnHangup(ctx context.Context, logger *slog.Logger, parts []reloadable) {
+// is ready, since an unhandled SIGHUP ends it. It stops when ctx ends or stop is called.
+func reloadOnHangup(ctx context.Context, logger *slog.Logger, parts []reloadable) (stop func()) {
+	ctx, stop = context.WithCancel(ctx)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
@@ -42,6 +43,7 @@ func reloadOnHangup(ctx context.Context, logger *slog.Logger, parts []reloadable
 			}
 		}
 	}()
+	return stop
 }
 
 // certReload reloads src, or is nothing when src is nil.

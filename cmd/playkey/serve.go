@@ -169,7 +169,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	if gateLn == nil {
 		fmt.Fprintf(std.out, "playkey gate: not running; add --origin TEMPLATE to serve channels' playback URLs (%s/...)\n", playbackURL)
 	}
-	reloadOnHangup(ctx, logger, append(certReload(logger, cert), credentialsReload(logger, credFile)...))
+	defer reloadOnHangup(ctx, logger, append(certReload(logger, cert), credentialsReload(logger, credFile)...))()
 	fmt.Fprintf(std.out, "playkey console: %s%s\n", endpoint, console.Prefix)
 	// Last, so that a script waiting for this line has everything above it.
 	fmt.Fprintf(std.out, "playkey API listening on %s\n", endpoint)
