@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"os"
 	"path/filepath"
@@ -87,6 +88,9 @@ func peer(t *testing.T, c *http.Client, u string) (int, string, bool) {
 	return resp.StatusCode, resp.TLS.PeerCertificates[0].SerialNumber.String(), reused
 }
 
+// segmentHalf is half the test origin's segment, in bytes.
+const segmentHalf = 64 << 10
+
 const (
 	credsA = "[a]\naws_access_key_id = AKIAPLAYKEYTLSAAAAAA\naws_secret_access_key = secret-of-key-a-0123456789\naws_account_id = 111111111111\n"
 	credsB = "[b]\naws_access_key_id = AKIAPLAYKEYTLSBBBBBB\naws_secret_access_key = secret-of-key-b-0123456789\naws_account_id = 222222222222\n"
@@ -96,7 +100,8 @@ const (
 // over HTTPS only when it trusts the test CA (--ca-bundle), channels' playbackUrl is
 // https at the gate, which serves it over TLS, and the probes answer on both listeners.
 // SIGHUP then gives new connections a renewed certificate while an open keep-alive
-// connection goes on with its own; a bad certificate file keeps the one served; and a
+// connection goes on with its own and a segment in flight arrives whole; a bad
+// certificate file keeps the one served; and a
 // new credentials file takes effect at once: an added key works, a removed one gets
 // UnrecognizedClientException.
 func TestServeTLS(t *testing.T) {
@@ -109,7 +114,29 @@ func TestServeTLS(t *testing.T) {
 	if err := os.WriteFile(credPath, []byte(credsA), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	origin := testOrigin(t)
+	// The origin holds the second half of its segment until the test releases it: a
+	// request in flight across SIGHUP.
+	release := make(chan struct{})
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p := r.URL.Path; {
+		case strings.HasSuffix(p, "/360p/index.m3u8"):
+			io.WriteString(w, "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg0.ts\n#EXT-X-ENDLIST\n")
+		case strings.HasSuffix(p, "/index.m3u8"):
+			io.WriteString(w, "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\n360p/index.m3u8\n")
+		case strings.HasSuffix(p, "/seg0.ts"):
+			w.Header().Set("Content-Type", "video/mp2t")
+			w.Write(make([]byte, segmentHalf))
+			http.NewResponseController(w).Flush()
+			select {
+			case <-release:
+			case <-time.After(time.Minute): // a hang guard
+			}
+			w.Write(make([]byte, segmentHalf))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(origin.Close)
 	s := startServer(t, filepath.Join(dir, "data"), "--tls-cert", certPath, "--tls-key", keyPath,
 		"--credentials", credPath, "--origin", origin.URL+"/{channel}/index.m3u8")
 	if !strings.HasPrefix(s.endpoint, "https://127.0.0.1:") {
@@ -164,6 +191,18 @@ func TestServeTLS(t *testing.T) {
 		}
 	}
 
+	// A segment on its way when SIGHUP comes.
+	_, mv, _ := httpGet(t, playbackURL)
+	_, media, _ := httpGet(t, gateURL+firstURI(t, mv, "/api/video/v1/s/"))
+	stream, err := (&http.Client{Transport: newTestTransport()}).Get(gateURL + firstURI(t, media, "/api/video/v1/s/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	if n, err := io.ReadFull(stream.Body, make([]byte, segmentHalf)); stream.StatusCode != 200 || err != nil {
+		t.Fatalf("segment: %s, read %d bytes: %v", stream.Status, n, err)
+	}
+
 	// A renewed certificate: new connections get it, an open one keeps working.
 	keep := &http.Client{Transport: newTestTransport()}
 	_, first, _ := peer(t, keep, s.endpoint+"/livez")
@@ -173,6 +212,10 @@ func TestServeTLS(t *testing.T) {
 	s.Signal(syscall.SIGHUP)
 	waitLogCount(t, s.Process, "SIGHUP: tls certificate reloaded", 1)
 	waitLogCount(t, s.Process, "SIGHUP: credentials reloaded", 1)
+	close(release)
+	if rest, err := io.ReadAll(stream.Body); err != nil || len(rest) != segmentHalf {
+		t.Errorf("the segment in flight across SIGHUP: %d more bytes, %v; want %d", len(rest), err, segmentHalf)
+	}
 	for _, base := range []string{s.endpoint, gateURL} {
 		code, serial, reused := peer(t, keep, base+"/livez")
 		if code != 200 || !reused || (serial != first && serial != gateFirst) {
