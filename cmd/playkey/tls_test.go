@@ -337,3 +337,31 @@ func TestGateCommandTLS(t *testing.T) {
 		t.Errorf("gate without TLS after SIGHUP: %d, exited %v", code, plain.Exited())
 	}
 }
+
+// TestIngestRTMPSCertificate: `playkey ingest` takes RTMPS with --tls-cert/--tls-key, and
+// SIGHUP gives new RTMPS connections the renewed certificate.
+func TestIngestRTMPSCertificate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	certPath, keyPath := testServerCert(t, dir)
+	p, rest := testenv.Start(t, "playkey ingest: rtmps://", playkeyBin, "ingest", "--data", dir, "--ingest-addr", "",
+		"--ingest-rtmps-addr", "127.0.0.1:0", "--tls-cert", certPath, "--tls-key", keyPath)
+	addr := strings.TrimSuffix(rest, "/app/{stream key}")
+	serial := func() string {
+		t.Helper()
+		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: testCA().Pool()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].SerialNumber.String()
+	}
+	first := serial()
+	renewed := testCA().Issue(t, "127.0.0.1")
+	renewed.Write(t, certPath, keyPath)
+	p.Signal(syscall.SIGHUP)
+	waitLogCount(t, p, "SIGHUP: tls certificate reloaded", 1)
+	if got := serial(); got != renewed.Cert.SerialNumber.String() || got == first {
+		t.Errorf("RTMPS after SIGHUP: certificate %s, want the renewed %s (before: %s)", got, renewed.Cert.SerialNumber, first)
+	}
+}
