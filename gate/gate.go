@@ -111,6 +111,9 @@ type Config struct {
 	// Viewers, when set, hears of every admitted request of a playback session, for
 	// viewer counts (see ViewerReporter).
 	Viewers Viewers
+	// Ping, when set, tells /readyz whether the store answers now (playkey.Store's Ping);
+	// without it /readyz judges the store by the revocations' freshness alone.
+	Ping func(ctx context.Context) error
 }
 
 // Gate is the playback data plane, an http.Handler. Close stops its background work.
@@ -392,6 +395,8 @@ func (g *Gate) Metrics() Metrics {
 
 func (g *Gate) routes() {
 	g.mux.HandleFunc("GET /healthz", g.serveHealth)
+	g.mux.HandleFunc("GET /livez", g.serveLive)
+	g.mux.HandleFunc("GET /readyz", g.serveReady)
 	g.mux.HandleFunc("GET /api/video/v1/{playback}", g.serveMultivariant)
 	g.mux.HandleFunc("GET /api/video/v1/s/{cred}/{rest...}", g.serveSession)
 	g.mux.HandleFunc("OPTIONS /api/video/v1/", g.servePreflight)

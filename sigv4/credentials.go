@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"gopkg.in/ini.v1"
 )
@@ -179,4 +180,44 @@ func CreateCredentialsFile(path string) (Credential, error) {
 		return Credential{}, fmt.Errorf("create credentials: %w", err)
 	}
 	return c, nil
+}
+
+// CredentialsFile is a credentials file that can be read again while requests are
+// verified: Lookup answers from the version read last, and Reload swaps in a new version
+// at once, so that a request sees either the old keys or the new ones, never a mix.
+type CredentialsFile struct {
+	path string
+	cur  atomic.Pointer[Credentials]
+}
+
+// OpenCredentialsFile reads path as LoadCredentials does.
+func OpenCredentialsFile(path string) (*CredentialsFile, error) {
+	f := &CredentialsFile{path: path}
+	if _, err := f.Reload(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Len is how many keys the version read last holds.
+func (f *CredentialsFile) Len() int { return len(*f.cur.Load()) }
+
+// Path is the file's path.
+func (f *CredentialsFile) Path() string { return f.path }
+
+// Reload reads the file again and returns how many keys it holds. On error (LoadCredentials')
+// the keys read before stay in use.
+func (f *CredentialsFile) Reload() (int, error) {
+	creds, err := LoadCredentials(f.path)
+	if err != nil {
+		return 0, err
+	}
+	f.cur.Store(&creds)
+	return len(creds), nil
+}
+
+// Lookup returns the credential of an access key id from the version read last; it fits
+// Verifier.Lookup.
+func (f *CredentialsFile) Lookup(accessKeyID string) (Credential, bool) {
+	return f.cur.Load().Lookup(accessKeyID)
 }

@@ -77,7 +77,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 }
 
 func (s *server) healthy() bool {
-	resp, err := http.Get(s.endpoint + "/healthz")
+	resp, err := testHTTP.Get(s.endpoint + "/healthz")
 	if err != nil {
 		return false
 	}

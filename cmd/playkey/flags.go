@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/internal/certfile"
 	"github.com/playkey/playkey/postgres"
 	"github.com/playkey/playkey/sqlite"
 )
@@ -84,4 +85,31 @@ func (f *logFlags) logger(std *stdio) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(std.err, opts)), nil
 	}
 	return nil, usageErrorf("--log-format %q: want text or json", f.format)
+}
+
+// tlsFlags are --tls-cert and --tls-key: one certificate for every TLS listener of the
+// process (serve's API and gate, gate's, ingest's RTMPS), read again on SIGHUP.
+type tlsFlags struct {
+	cert, key string
+}
+
+func (f *tlsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.cert, "tls-cert", "", "certificate chain `FILE` (PEM) for every TLS listener: with it the API and the playback gate serve HTTPS (channels' playbackUrl becomes https), and RTMPS ingest uses it; read again on SIGHUP")
+	fs.StringVar(&f.key, "tls-key", "", "private key `FILE` (PEM) of --tls-cert; read again on SIGHUP")
+}
+
+// load reads the certificate, or returns nil when neither flag is set.
+func (f *tlsFlags) load(logger *slog.Logger) (*certfile.Source, error) {
+	if f.cert == "" && f.key == "" {
+		return nil, nil
+	}
+	if f.cert == "" || f.key == "" {
+		return nil, usageErrorf("--tls-cert and --tls-key go together")
+	}
+	src, err := certfile.Load(f.cert, f.key)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	logger.Info("tls certificate loaded", certfile.Describe(src.Leaf())...)
+	return src, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/gate"
+	"github.com/playkey/playkey/internal/certfile"
 	"github.com/playkey/playkey/playback"
 )
 
@@ -38,10 +39,12 @@ type gateFlags struct {
 	originHeader   headerList
 	// live finds channels live on playkey's ingest (liveorigin.go); nil when none can be.
 	live *liveOrigins
+	// cert is --tls-cert's certificate (tlsFlags): the gate serves HTTPS with it; nil: HTTP.
+	cert *certfile.Source
 }
 
 func (f *gateFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.addr, "playback-addr", "127.0.0.1:8081", "`HOST:PORT` the playback gate listens on (port 0 picks a free port); serve runs the gate when --origin is set, and points channels' playbackUrl at http://HOST:PORT unless --playback-url is set")
+	fs.StringVar(&f.addr, "playback-addr", "127.0.0.1:8081", "`HOST:PORT` the playback gate listens on (port 0 picks a free port); serve runs the gate when --origin is set, and points channels' playbackUrl at http://HOST:PORT (https:// with --tls-cert) unless --playback-url is set")
 	fs.StringVar(&f.origin, "origin", "", "`TEMPLATE` URL of a channel's multivariant playlist on the HLS origin, with {region}, {account} and {channel}, e.g. http://127.0.0.1:8888/{channel}/index.m3u8; serve runs the playback gate only when it is set")
 	fs.Var(&f.originHeader, "origin-header", "`'NAME: VALUE'` header sent with every origin request (repeatable), e.g. 'Authorization: Bearer SECRET' for MediaMTX's hlsCDNSecret; values are never logged")
 	fs.StringVar(&f.countryHeader, "country-header", "", "request `HEADER` holding the viewer's ISO country code, set by a trusted proxy or CDN (e.g. CloudFront-Viewer-Country); without it, a policy that restricts countries refuses everyone")
@@ -109,6 +112,7 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 		CountryHeader:        f.countryHeader,
 		ClientIPHeader:       f.clientIPHeader,
 		TrustedProxies:       f.trusted,
+		Ping:                 store.Ping,
 	})
 	if err != nil {
 		cancel()
@@ -130,7 +134,10 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(std.out, "playkey gate listening on http://%s\n", ln.Addr())
+	if f.cert != nil {
+		srv.TLSConfig = f.cert.Config()
+	}
+	fmt.Fprintf(std.out, "playkey gate listening on %s://%s\n", scheme(f.cert), ln.Addr())
 	logger.Info("playback gate", "addr", ln.Addr().String(), "origin", f.origin)
 	if w, ok := store.(changeWatcher); ok {
 		go watchChanges(ctx, logger, w, g)
@@ -195,6 +202,8 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 	sf.register(fs)
 	lf.register(fs)
 	gf.register(fs)
+	var tf tlsFlags
+	tf.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -206,6 +215,10 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	if gf.cert, err = tf.load(logger); err != nil {
+		return err
+	}
+	defer reloadOnHangup(ctx, logger, certReload(logger, gf.cert))()
 	if sf.storeURL == "" {
 		if _, err := os.Stat(sf.dataDir); err != nil {
 			return fmt.Errorf("data directory: %w (the gate reads the store that serve writes)", err)

@@ -47,7 +47,7 @@ func testOrigin(t *testing.T) *httptest.Server {
 	return srv
 }
 
-var gateLine = regexp.MustCompile(`playkey gate listening on (http://\S+)`)
+var gateLine = regexp.MustCompile(`playkey gate listening on (https?://\S+)`)
 
 // sdkClient is the AWS SDK for Go v2 client for the credentials serve printed.
 func sdkClient(s *server) *ivs.Client {
@@ -61,6 +61,7 @@ func sdkClient(s *server) *ivs.Client {
 		BaseEndpoint:     aws.String(s.endpoint),
 		Credentials:      credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       testHTTP,
 	})
 }
 
@@ -79,7 +80,7 @@ func httpGet(t *testing.T, u string, headers ...string) (int, string, http.Heade
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testHTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

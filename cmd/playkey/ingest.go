@@ -16,6 +16,7 @@ import (
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/events"
 	"github.com/playkey/playkey/ingest"
+	"github.com/playkey/playkey/internal/certfile"
 	"github.com/playkey/playkey/live"
 )
 
@@ -30,8 +31,6 @@ type ingestFlags struct {
 	rtmpAddr  string
 	rtmpsAddr string
 	srtAddr   string
-	tlsCert   string
-	tlsKey    string
 	hlsAddr   string
 	hlsURL    string
 	region    string
@@ -39,14 +38,14 @@ type ingestFlags struct {
 	eventsURLs     stringList
 	eventsSecret   string
 	eventsRetryFor time.Duration
+	// cert is --tls-cert's certificate (tlsFlags), for RTMPS; nil without it.
+	cert *certfile.Source
 }
 
 func (f *ingestFlags) register(fs *flag.FlagSet, defaultRTMP string) {
 	fs.StringVar(&f.rtmpAddr, "ingest-addr", defaultRTMP, "`HOST:PORT` ingest takes RTMP on (rtmp://HOST:PORT/app/{stream key}); empty turns RTMP off")
 	fs.StringVar(&f.rtmpsAddr, "ingest-rtmps-addr", "", "`HOST:PORT` ingest takes RTMPS on, with --tls-cert and --tls-key (IVS uses port 443); empty: off")
 	fs.StringVar(&f.srtAddr, "ingest-srt-addr", "", "`HOST:PORT` ingest takes SRT on, streamid = the stream key, passphrase = the channel's SRT passphrase (IVS uses port 9000); empty: off")
-	fs.StringVar(&f.tlsCert, "tls-cert", "", "certificate chain `FILE` (PEM) for RTMPS")
-	fs.StringVar(&f.tlsKey, "tls-key", "", "private key `FILE` (PEM) for RTMPS")
 	fs.StringVar(&f.hlsAddr, "ingest-hls-addr", "127.0.0.1:0", "`HOST:PORT` where ingest serves its live channels' HLS to the playback gates (port 0 picks one)")
 	fs.StringVar(&f.hlsURL, "ingest-hls-url", "", "base `URL` at which gates reach --ingest-hls-addr, recorded with each live stream (default http://HOST:PORT of --ingest-hls-addr)")
 	fs.StringVar(&f.region, "ingest-region", "", "`REGION` whose stream keys this ingest takes (others are refused); default: every region")
@@ -101,15 +100,10 @@ func (f *ingestFlags) start(std *stdio, logger *slog.Logger, store playkey.Store
 	}
 	var tlsConf *tls.Config
 	if f.rtmpsAddr != "" {
-		if f.tlsCert == "" || f.tlsKey == "" {
+		if f.cert == nil {
 			return nil, usageErrorf("--ingest-rtmps-addr needs --tls-cert and --tls-key")
 		}
-		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
-		if err != nil {
-			// The error names the files, never their contents.
-			return nil, fmt.Errorf("rtmps certificate: %w", err)
-		}
-		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsConf = f.cert.Config()
 	}
 	run := &runningIngest{errc: make(chan error, 4)}
 	fail := func(err error) (*runningIngest, error) {
@@ -233,6 +227,8 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 	inf.register(fs, "127.0.0.1:1935")
 	var hf hookFlags
 	hf.register(fs)
+	var tf tlsFlags
+	tf.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -247,6 +243,10 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	if inf.cert, err = tf.load(logger); err != nil {
+		return err
+	}
+	defer reloadOnHangup(ctx, logger, certReload(logger, inf.cert))()
 	if sf.storeURL == "" {
 		if _, err := os.Stat(sf.dataDir); err != nil {
 			return fmt.Errorf("data directory: %w (ingest reads the store that serve writes)", err)

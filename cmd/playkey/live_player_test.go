@@ -69,12 +69,7 @@ type liveReport struct {
 // with a token; PutMetadata's payload reaches hls.js as a cue of its metadata text track.
 func TestGoLivePlayer(t *testing.T) {
 	chromium := chromiumtest.Path(t)
-	if _, err := os.Stat(liveHLSJS); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("hls.js missing (%v): run npm ci in gate/testdata/player (.ci/setup does)", err)
-		}
-		t.Skip("hls.js missing: npm ci --prefix gate/testdata/player")
-	}
+	srv := livePlayerServer(t)
 	ctx := context.Background()
 	l := startLiveServer(t)
 	priv := l.importKey(t)
@@ -95,14 +90,6 @@ func TestGoLivePlayer(t *testing.T) {
 	waitStatus(t, *public.Channel.PlaybackUrl, 200)
 	waitStatus(t, *private.Channel.PlaybackUrl+"?token="+tok, 200)
 
-	page := http.NewServeMux()
-	page.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write([]byte(livePlayerPage))
-	})
-	page.HandleFunc("GET /hls.min.js", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, liveHLSJS) })
-	srv := httptest.NewServer(page)
-	t.Cleanup(srv.Close)
 	browser := chromiumtest.Start(t, chromium, []chromedp.ExecAllocatorOption{chromedp.Flag("autoplay-policy", "no-user-gesture-required")})
 
 	for _, c := range []struct {
@@ -119,36 +106,7 @@ func TestGoLivePlayer(t *testing.T) {
 			if err := chromedp.Do(tab); err != nil {
 				t.Fatal(err)
 			}
-			if err := chromedp.Do(tab, chromedp.Navigate(srv.URL+"/")); err != nil {
-				t.Fatal(err)
-			}
-			if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](fmt.Sprintf("start(%q)", c.src))); err != nil {
-				t.Fatal(err)
-			}
-			var r liveReport
-			first := -1.0 // the playhead when playback started: live playback starts near the edge
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				raw, err := chromedp.Run(tab, chromedp.Evaluate[string](`report()`))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := json.Unmarshal([]byte(raw), &r); err != nil {
-					t.Fatal(err)
-				}
-				if first < 0 && r.Time > 0 {
-					first = r.Time
-				}
-				// The playhead moved on by a second: frames are decoded as they arrive.
-				if first >= 0 && r.Time > first+1 && r.Live && r.Parts > 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("hls.js did not play the live channel within 30s: %+v", r)
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
-			t.Logf("hls.js played from %.1fs to %.1fs, %d fragments, %d parts in the playlist, errors %v", first, r.Time, r.Frags, r.Parts, r.Errors)
+			r := playLive(t, tab, srv.URL+"/", c.src)
 
 			// Timed metadata: a payload with what a playlist's quoted-string cannot hold.
 			payload := fmt.Sprintf("{\"question\": \"%s?\",\n\"at\": \"100%%\"}", c.name)
@@ -156,7 +114,7 @@ func TestGoLivePlayer(t *testing.T) {
 				t.Fatalf("PutMetadata: %v", err)
 			}
 			asked := time.Now()
-			deadline = time.Now().Add(30 * time.Second)
+			deadline := time.Now().Add(30 * time.Second)
 			for !slices.Contains(r.Metadata, payload) {
 				if time.Now().After(deadline) {
 					t.Fatalf("hls.js did not expose the metadata within 30s: %q", r.Metadata)
@@ -173,4 +131,62 @@ func TestGoLivePlayer(t *testing.T) {
 			t.Logf("hls.js exposed the metadata cue %v after PutMetadata", time.Since(asked).Round(time.Millisecond))
 		})
 	}
+}
+
+// livePlayerServer serves livePlayerPage and hls.js, or skips the test (fails under CI)
+// when hls.js is not installed.
+func livePlayerServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	if _, err := os.Stat(liveHLSJS); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("hls.js missing (%v): run npm ci in gate/testdata/player (.ci/setup does)", err)
+		}
+		t.Skip("hls.js missing: npm ci --prefix gate/testdata/player")
+	}
+	page := http.NewServeMux()
+	page.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(livePlayerPage))
+	})
+	page.HandleFunc("GET /hls.min.js", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, liveHLSJS) })
+	srv := httptest.NewServer(page)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// playLive opens the player page in tab, plays src with hls.js, and returns its report
+// once the playhead has moved on by a second in a live LL-HLS playlist.
+func playLive(t *testing.T, tab context.Context, page, src string) liveReport {
+	t.Helper()
+	if err := chromedp.Do(tab, chromedp.Navigate(page)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](fmt.Sprintf("start(%q)", src))); err != nil {
+		t.Fatal(err)
+	}
+	var r liveReport
+	first := -1.0 // the playhead when playback started: live playback starts near the edge
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		raw, err := chromedp.Run(tab, chromedp.Evaluate[string](`report()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(raw), &r); err != nil {
+			t.Fatal(err)
+		}
+		if first < 0 && r.Time > 0 {
+			first = r.Time
+		}
+		// The playhead moved on by a second: frames are decoded as they arrive.
+		if first >= 0 && r.Time > first+1 && r.Live && r.Parts > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hls.js did not play the live channel within 30s: %+v", r)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("hls.js played from %.1fs to %.1fs, %d fragments, %d parts in the playlist, errors %v", first, r.Time, r.Frags, r.Parts, r.Errors)
+	return r
 }

@@ -313,14 +313,11 @@ func TestGoLiveSRT(t *testing.T) {
 	l.waitLog(t, "protocol=srt")
 }
 
-// TestGoLiveRTMPS publishes over RTMPS with --tls-cert/--tls-key, and an RTMP stream in
-// a codec other than H.264 is refused with the reason in the log.
+// TestGoLiveRTMPS publishes over RTMPS with --tls-cert/--tls-key (which also put the API
+// and the gate on HTTPS), and an RTMP stream in a codec other than H.264 is refused with
+// the reason in the log.
 func TestGoLiveRTMPS(t *testing.T) {
-	testenv.Need(t, "openssl")
-	dir := t.TempDir()
-	cert, key := dir+"/cert.pem", dir+"/key.pem"
-	mustRun(t, nil, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+	cert, key := testServerCert(t, t.TempDir())
 	l := startLiveServer(t, "--ingest-rtmps-addr", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key)
 	m := regexp.MustCompile(`playkey ingest: (rtmps://\S+)/app/`).FindStringSubmatch(l.Stdout.String())
 	if m == nil {

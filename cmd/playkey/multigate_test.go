@@ -98,9 +98,10 @@ func (k playKey) sign(t *testing.T, c token.Claims) string {
 
 // multiGate is one API node and several gate nodes on one PostgreSQL schema.
 type multiGate struct {
-	api   *ivs.Client
-	gates []*gateNode
-	http  *http.Client
+	api    *ivs.Client
+	apiURL string // the API node's endpoint
+	gates  []*gateNode
+	http   *http.Client
 }
 
 func startMultiGate(t *testing.T, storeURL string, gates int, gateArgs ...string) *multiGate {
@@ -116,8 +117,9 @@ func startMultiGateURLs(t *testing.T, apiURL, gateURL string, gates int, gateArg
 	credFile, creds := writeCredentials(t, dir, "123456789012")
 	api := startServer(t, filepath.Join(dir, "api"), "--credentials", credFile, "--store", apiURL)
 	m := &multiGate{
-		api:  ivsClient(api.endpoint, creds[0], "us-west-2", nil),
-		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
+		api:    ivsClient(api.endpoint, creds[0], "us-west-2", nil),
+		apiURL: api.endpoint,
+		http:   &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
 	}
 	origin := hlsOrigin(t)
 	for range gates {
@@ -609,6 +611,19 @@ func TestGatesStoreOutage(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Every node lives and says why it is not ready.
+	nodes := []string{m.apiURL}
+	for _, g := range m.gates {
+		nodes = append(nodes, g.url)
+	}
+	for _, u := range nodes {
+		if code, body, _ := httpGet(t, u+"/readyz"); code != 503 || body != "store unavailable\n" {
+			t.Errorf("%s/readyz with the database down: %d %q, want 503 \"store unavailable\"", u, code, body)
+		}
+		if code, _, _ := httpGet(t, u+"/livez"); code != 200 {
+			t.Errorf("%s/livez with the database down: %d", u, code)
+		}
+	}
 	t.Logf("database down: %d single-use tokens tried, none admitted; the gates admitted known tokens for %v after the database stopped (--stale-after %v); the slowest answer took %v",
 		singleTried, admitted, staleAfter, slowest.Round(time.Millisecond))
 	for i, d := range admitted {
@@ -624,6 +639,16 @@ func TestGatesStoreOutage(t *testing.T) {
 	pg.start()
 	took := m.allPlay(t, playback, plain)
 	t.Logf("database back: every gate admitted tokens again after %v, without a restart", took.Round(time.Millisecond))
+	for _, u := range nodes {
+		// The pool reconnects on its own; the bound only turns a hang into a failure.
+		deadline := time.Now().Add(30 * time.Second)
+		for code, body, _ := httpGet(t, u+"/readyz"); code != 200; code, body, _ = httpGet(t, u+"/readyz") {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s/readyz with the database back: %d %q", u, code, body)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	single := k.sign(t, token.Claims{ChannelARN: arn, SingleUseUUID: rand.Text()})
 	if status, code := m.play(t, m.gates[0], playback, single); status != http.StatusOK {
 		t.Errorf("a single-use token after the outage: %d %s", status, code)

@@ -59,6 +59,8 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	inf.register(fs, "127.0.0.1:1935")
 	var hf hookFlags
 	hf.register(fs)
+	var tf tlsFlags
+	tf.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -78,6 +80,11 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	cert, err := tf.load(logger)
+	if err != nil {
+		return err
+	}
+	inf.cert, gf.cert = cert, cert
 	if inf.on() || hf.on() {
 		// The gate runs to serve the channels this ingest makes live (ingest.go).
 		gf.live = &liveOrigins{}
@@ -91,7 +98,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		defer gateLn.Close()
 		playbackAddr = gateLn.Addr().String() // the port that port 0 picked
 	}
-	playbackURL, err := playbackBaseURL(playbackAddr, cfg.playbackURL)
+	playbackURL, err := playbackBaseURL(playbackAddr, cfg.playbackURL, cert != nil)
 	if err != nil {
 		return err
 	}
@@ -129,7 +136,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		return fmt.Errorf("api listener: %w", err)
 	}
 	defer ln.Close()
-	verifier, creds, err := authFromFlags(std, logger, cfg, sf.dataDir)
+	verifier, credFile, creds, err := authFromFlags(std, logger, cfg, sf.dataDir)
 	if err != nil {
 		return err
 	}
@@ -143,11 +150,16 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	logger.Info("channel playback URLs point at the playback gate", "base", playbackURL)
 	// A plain switch rather than a ServeMux: ServeMux redirects paths with empty, "." or ".."
 	// segments to their cleaned form, and the API answers every path itself, in AWS's shape.
-	health, consoleHandler := healthz(store), console.Handler()
+	health, ready, consoleHandler := healthz(store), readyz(store.Ping), console.Handler()
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		probe := r.Method == http.MethodGet || r.Method == http.MethodHead
 		switch {
-		case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		case r.URL.Path == "/healthz" && probe:
 			health(w, r)
+		case r.URL.Path == "/livez" && probe:
+			livez(w, r)
+		case r.URL.Path == "/readyz" && probe:
+			ready(w, r)
 		case r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, console.Prefix) && httppath.IsClean(r.URL.EscapedPath()):
 			consoleHandler.ServeHTTP(w, r)
 		default:
@@ -155,7 +167,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		}
 	})
 
-	endpoint := "http://" + ln.Addr().String()
+	endpoint := scheme(cert) + "://" + ln.Addr().String()
 	if creds != nil {
 		printCredentials(std, creds, endpoint)
 	}
@@ -167,6 +179,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	if gateLn == nil {
 		fmt.Fprintf(std.out, "playkey gate: not running; add --origin TEMPLATE to serve channels' playback URLs (%s/...)\n", playbackURL)
 	}
+	defer reloadOnHangup(ctx, logger, append(certReload(logger, cert), credentialsReload(logger, credFile)...))()
 	fmt.Fprintf(std.out, "playkey console: %s%s\n", endpoint, console.Prefix)
 	// Last, so that a script waiting for this line has everything above it.
 	fmt.Fprintf(std.out, "playkey API listening on %s\n", endpoint)
@@ -179,6 +192,9 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if cert != nil {
+		srv.TLSConfig = cert.Config()
 	}
 	return serveUntilDone(ctx, logger, srv, ln)
 }
@@ -210,9 +226,16 @@ func endpointFlag(name, value string, ports map[string]string) (string, error) {
 }
 
 // serveUntilDone serves until ctx ends (SIGINT or SIGTERM), then drains open requests.
+// With srv.TLSConfig set it serves HTTPS (HTTP/2 and HTTP/1.1) with that configuration.
 func serveUntilDone(ctx context.Context, logger *slog.Logger, srv *http.Server, ln net.Listener) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
@@ -232,8 +255,9 @@ func serveUntilDone(ctx context.Context, logger *slog.Logger, srv *http.Server, 
 
 // playbackBaseURL returns the base of channels' playback URLs: --playback-url if set (an
 // absolute http or https URL with a host and nothing after the path), else http://HOST:PORT
-// of --playback-addr, with an unspecified host (0.0.0.0, ::, empty) read as 127.0.0.1.
-func playbackBaseURL(addr, override string) (string, error) {
+// of --playback-addr (https:// when the gate serves TLS), with an unspecified host
+// (0.0.0.0, ::, empty) read as 127.0.0.1.
+func playbackBaseURL(addr, override string, tls bool) (string, error) {
 	if override != "" {
 		u, err := url.Parse(override)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
@@ -253,7 +277,11 @@ func playbackBaseURL(addr, override string) (string, error) {
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port), nil
+	s := "http"
+	if tls {
+		s = "https"
+	}
+	return s + "://" + net.JoinHostPort(host, port), nil
 }
 
 func healthz(store playkey.Store) http.HandlerFunc {
@@ -272,13 +300,13 @@ func healthz(store playkey.Store) http.HandlerFunc {
 // authFromFlags builds the SigV4 verifier. Without --credentials it uses DIR/credentials,
 // creating it with a fresh random key on first run; the created credential is returned so
 // that its export lines can be printed once.
-func authFromFlags(std *stdio, logger *slog.Logger, cfg serveConfig, dataDir string) (*sigv4.Verifier, *sigv4.Credential, error) {
+func authFromFlags(std *stdio, logger *slog.Logger, cfg serveConfig, dataDir string) (*sigv4.Verifier, *sigv4.CredentialsFile, *sigv4.Credential, error) {
 	v := &sigv4.Verifier{Service: "ivs"}
 	if cfg.anyKey {
 		v.AcceptAnyKey = true
 		logger.Warn("INSECURE: --insecure-accept-any-key is on: any access key is accepted without checking its secret; never expose this server")
 		fmt.Fprintln(std.err, "playkey: WARNING: --insecure-accept-any-key is on: signatures are not checked against any secret")
-		return v, nil, nil
+		return v, nil, nil, nil
 	}
 	path := cfg.credentials
 	var created *sigv4.Credential
@@ -287,18 +315,18 @@ func authFromFlags(std *stdio, logger *slog.Logger, cfg serveConfig, dataDir str
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			c, err := sigv4.CreateCredentialsFile(path)
 			if err != nil {
-				return nil, nil, fmt.Errorf("create credentials: %w", err)
+				return nil, nil, nil, fmt.Errorf("create credentials: %w", err)
 			}
 			created = &c
 		}
 	}
-	creds, err := sigv4.LoadCredentials(path)
+	creds, err := sigv4.OpenCredentialsFile(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	v.Lookup = creds.Lookup
-	logger.Info("credentials loaded", "file", path, "keys", len(creds))
-	return v, created, nil
+	logger.Info("credentials loaded", "file", path, "keys", creds.Len())
+	return v, creds, created, nil
 }
 
 func printCredentials(std *stdio, c *sigv4.Credential, endpoint string) {

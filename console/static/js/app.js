@@ -185,7 +185,7 @@ export function parseCredentials(text) {
 function renderSignIn(main) {
   if (!window.isSecureContext || !window.crypto || !crypto.subtle) {
     main.append(alertBox('error', 'This page needs a secure context.',
-      h('p', {}, 'The console signs requests and generates keys with WebCrypto, which browsers offer only over https or on localhost. Open it at http://127.0.0.1:PORT/console/ or http://localhost:PORT/console/, or put playkey behind https.')));
+      h('p', {}, 'The console signs requests and generates keys with WebCrypto, which browsers offer only over https or on localhost. Open it at http://127.0.0.1:PORT/console/ or http://localhost:PORT/console/, or serve it over https (playkey serve --tls-cert FILE --tls-key FILE).')));
     return;
   }
   const keyId = h('input', { type: 'text', id: 'access-key-id', name: 'access-key-id', autocomplete: 'off', spellcheck: 'false', required: true });
