@@ -39,7 +39,9 @@ type runningHooks struct {
 	errc  chan error
 }
 
-func (f *hookFlags) start(std *stdio, logger *slog.Logger, store playkey.Store) (*runningHooks, error) {
+// start opens the callbacks' listener; their registry reads stream keys from store and
+// records streams in records (see ingestFlags.streamEvents).
+func (f *hookFlags) start(std *stdio, logger *slog.Logger, store, records playkey.Store) (*runningHooks, error) {
 	if f.addr == "" && f.nginxHLS == "" {
 		return nil, nil
 	}
@@ -51,7 +53,7 @@ func (f *hookFlags) start(std *stdio, logger *slog.Logger, store playkey.Store) 
 		return nil, fmt.Errorf("hooks: this store cannot look up stream keys")
 	}
 	nginx, err := nginxrtmp.New(nginxrtmp.Config{
-		Authority: live.NewRegistry(store, finder, f.region, logger),
+		Authority: live.NewRegistry(records, finder, f.region, logger),
 		HLSBase:   f.nginxHLS,
 		Secret:    f.secret,
 		Logger:    logger,

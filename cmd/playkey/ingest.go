@@ -63,8 +63,6 @@ type runningIngest struct {
 	hls  *http.Server
 	lns  []net.Listener
 	errc chan error
-	// events delivers the stream events; nil without --events-url.
-	events *events.Webhooks
 }
 
 // stop closes the listeners and ends every stream.
@@ -76,22 +74,31 @@ func (r *runningIngest) stop() {
 	defer cancel()
 	r.srv.Close()
 	r.hls.Shutdown(ctx)
-	if r.events != nil {
-		// The streams' ends were just recorded: give their events a moment to go out.
-		r.events.Close(3 * time.Second)
-	}
 }
 
-// start opens ingest's listeners and serves on them until stop. It returns nil when
-// ingest is off.
-func (f *ingestFlags) start(std *stdio, logger *slog.Logger, store playkey.Store) (*runningIngest, error) {
-	if len(f.eventsURLs) > 0 && f.eventsSecret == "" {
-		return nil, usageErrorf("--events-url needs --events-secret (or %s) to sign the deliveries", envName("events-secret"))
+// streamEvents returns the store that live registries record streams in: store itself, or,
+// with --events-url, store wrapped so that every stream event also goes to the webhooks,
+// whose Close lets queued events go out (nil without webhooks).
+func (f *ingestFlags) streamEvents(logger *slog.Logger, store playkey.Store) (playkey.Store, *events.Webhooks, error) {
+	if len(f.eventsURLs) == 0 {
+		return store, nil, nil
 	}
+	if f.eventsSecret == "" {
+		return nil, nil, usageErrorf("--events-url needs --events-secret (or %s) to sign the deliveries", envName("events-secret"))
+	}
+	hooks, err := events.NewWebhooks(events.Config{URLs: f.eventsURLs, Secret: []byte(f.eventsSecret), Logger: logger, RetryFor: f.eventsRetryFor})
+	if err != nil {
+		return nil, nil, usageErrorf("--events-url: %v", err)
+	}
+	logger.Info("events: stream events go to webhooks", "urls", len(f.eventsURLs))
+	return events.Wrap(store, hooks), hooks, nil
+}
+
+// start opens ingest's listeners and serves on them until stop; its registry reads stream
+// keys from store and records streams in records (see streamEvents). It returns nil when
+// ingest is off.
+func (f *ingestFlags) start(std *stdio, logger *slog.Logger, store, records playkey.Store) (*runningIngest, error) {
 	if !f.on() {
-		if len(f.eventsURLs) > 0 {
-			logger.Warn("events: --events-url is set but ingest is off: this process records no streams, so it sends no events")
-		}
 		return nil, nil
 	}
 	finder, ok := store.(playkey.StreamKeyFinder)
@@ -110,20 +117,7 @@ func (f *ingestFlags) start(std *stdio, logger *slog.Logger, store playkey.Store
 		for _, ln := range run.lns {
 			ln.Close()
 		}
-		if run.events != nil {
-			run.events.Close(0)
-		}
 		return nil, err
-	}
-	records := store // where the registry records streams
-	if len(f.eventsURLs) > 0 {
-		hooks, err := events.NewWebhooks(events.Config{URLs: f.eventsURLs, Secret: []byte(f.eventsSecret), Logger: logger, RetryFor: f.eventsRetryFor})
-		if err != nil {
-			return nil, usageErrorf("--events-url: %v", err)
-		}
-		run.events = hooks
-		records = events.Wrap(store, hooks)
-		logger.Info("events: stream events go to webhooks", "urls", len(f.eventsURLs))
 	}
 	hlsLn, err := net.Listen("tcp", f.hlsAddr)
 	if err != nil {
@@ -257,27 +251,60 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	defer store.Close()
-	run, err := inf.start(std, logger, store)
+	eng, err := startEngines(std, logger, store, &inf, &hf)
 	if err != nil {
 		return err
 	}
-	defer run.stop()
-	hf.region = inf.region
-	hooks, err := hf.start(std, logger, store)
-	if err != nil {
-		return err
-	}
-	defer hooks.stop()
+	defer eng.stop()
 	var ingestErrs <-chan error
-	if run != nil {
-		ingestErrs = run.errc
+	if eng.ingest != nil {
+		ingestErrs = eng.ingest.errc
 	}
 	select {
 	case <-ctx.Done():
 		return nil
 	case err := <-ingestErrs:
 		return err
-	case err := <-hooks.wait():
+	case err := <-eng.hooks.wait():
 		return err
+	}
+}
+
+// engines are what receives live streams in one process: playkey's ingest and the media
+// servers' callbacks, recording streams in one store that also sends their events.
+type engines struct {
+	ingest *runningIngest
+	hooks  *runningHooks
+	events *events.Webhooks
+}
+
+// startEngines starts ingest and the callbacks as their flags ask; either may be off.
+func startEngines(std *stdio, logger *slog.Logger, store playkey.Store, inf *ingestFlags, hf *hookFlags) (*engines, error) {
+	if !inf.on() && !hf.on() && len(inf.eventsURLs) > 0 {
+		logger.Warn("events: --events-url is set but neither ingest nor --hooks-addr is on: this process records no streams, so it sends no events")
+	}
+	records, webhooks, err := inf.streamEvents(logger, store)
+	if err != nil {
+		return nil, err
+	}
+	e := &engines{events: webhooks}
+	if e.ingest, err = inf.start(std, logger, store, records); err != nil {
+		e.stop()
+		return nil, err
+	}
+	hf.region = inf.region
+	if e.hooks, err = hf.start(std, logger, store, records); err != nil {
+		e.stop()
+		return nil, err
+	}
+	return e, nil
+}
+
+// stop ends every stream, then gives their events a moment to go out.
+func (e *engines) stop() {
+	e.hooks.stop()
+	e.ingest.stop()
+	if e.events != nil {
+		e.events.Close(3 * time.Second)
 	}
 }

@@ -111,17 +111,12 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	defer store.Close()
-	ingestRun, err := inf.start(std, logger, store)
+	eng, err := startEngines(std, logger, store, &inf, &hf)
 	if err != nil {
 		return err
 	}
-	defer ingestRun.stop()
-	hf.region = inf.region
-	hooksRun, err := hf.start(std, logger, store)
-	if err != nil {
-		return err
-	}
-	defer hooksRun.stop()
+	defer eng.stop()
+	ingestRun := eng.ingest
 	if gf.live != nil {
 		if ingestRun != nil {
 			gf.live.local = ingestRun.srv
