@@ -108,6 +108,10 @@ type Config struct {
 	// Viewers, when set, hears of every admitted request of a playback session, for
 	// viewer counts (see ViewerReporter).
 	Viewers Viewers
+	// MetricsChannels is how many channels get their own series of open sessions in the
+	// gate's metrics (the channels with the most); the rest are summed as "other".
+	// Default DefaultMetricsChannels; negative: none.
+	MetricsChannels int
 }
 
 // Gate is the playback data plane, an http.Handler. Close stops its background work.
@@ -128,7 +132,7 @@ type Gate struct {
 	limit     *limiter
 	client    *http.Client
 	mux       *http.ServeMux
-	m         counters
+	m         *counters
 	rewrites  chan struct{} // a slot per rewrite under way
 	playlists *playlistCache
 	// origins holds each channel's *channelOrigin, read without a lock by every request
@@ -178,6 +182,7 @@ func New(ctx context.Context, cfg Config) (*Gate, error) {
 		wake:      make(chan struct{}, 1),
 		rewrites:  make(chan struct{}, cfg.MaxConcurrentRewrites),
 		playlists: newPlaylistCache(),
+		m:         newCounters(),
 	}
 	g.keys = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchKeys)
 	g.channels = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchChannel)
@@ -239,6 +244,12 @@ func setDefaults(c *Config) {
 	}
 	if c.FailureBurst <= 0 {
 		c.FailureBurst = 20
+	}
+	switch {
+	case c.MetricsChannels == 0:
+		c.MetricsChannels = DefaultMetricsChannels
+	case c.MetricsChannels < 0:
+		c.MetricsChannels = 0
 	}
 }
 
@@ -353,7 +364,8 @@ func (g *Gate) fetchChannel(ctx context.Context, arn playkey.ARN) (channelResult
 	return channelResult{ch: ch, found: true}, nil
 }
 
-// Metrics are counters since the gate started.
+// Metrics are counters since the gate started: a few of those the gate's Prometheus
+// collector reports (see metrics.go).
 type Metrics struct {
 	Requests uint64 // every request
 	Sessions uint64 // sessions started: multivariant playlists served
@@ -369,10 +381,6 @@ type Metrics struct {
 	PlaylistFetches, PlaylistReuses uint64
 }
 
-type counters struct {
-	requests, sessions, verifications, cachedTokens, refused, rateLimited, originErrors, playlistFetches, playlistHits atomic.Uint64
-}
-
 // Metrics returns the gate's counters.
 func (g *Gate) Metrics() Metrics {
 	return Metrics{
@@ -380,9 +388,9 @@ func (g *Gate) Metrics() Metrics {
 		Sessions:        g.m.sessions.Load(),
 		Verifications:   g.m.verifications.Load(),
 		CachedTokens:    g.m.cachedTokens.Load(),
-		Refused:         g.m.refused.Load(),
-		RateLimited:     g.m.rateLimited.Load(),
-		OriginErrors:    g.m.originErrors.Load(),
+		Refused:         g.m.sum(resultRefused, decisionCodes[:]...) - g.m.sum(resultRefused, CodeRateLimited),
+		RateLimited:     g.m.sum(resultRefused, CodeRateLimited),
+		OriginErrors:    g.m.sum(resultFailed, CodeOriginError, CodeOriginTimeout),
 		PlaylistFetches: g.m.playlistFetches.Load(),
 		PlaylistReuses:  g.m.playlistHits.Load(),
 	}
@@ -436,6 +444,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if info.code != "" {
 			attrs = append(attrs, slog.String("code", info.code))
 		}
+		g.m.decided(info.code, rec.Status)
+		g.m.servedBytes.Add(uint64(rec.Bytes))
 		g.log.LogAttrs(r.Context(), slog.LevelInfo, "playback", attrs...)
 		if v == http.ErrAbortHandler {
 			panic(v) // net/http closes the connection without logging
