@@ -193,11 +193,13 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 		sf  storeFlags
 		lf  logFlags
 		inf ingestFlags
+		mf  metricsFlags
 	)
 	fs := newFlagSet(std, "ingest", "")
 	sf.register(fs)
 	lf.register(fs)
 	inf.register(fs, "127.0.0.1:1935")
+	mf.register(fs, false)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -217,16 +219,23 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 			return fmt.Errorf("data directory: %w (ingest reads the store that serve writes)", err)
 		}
 	}
+	mr, err := mf.start(std, logger)
+	if err != nil {
+		return err
+	}
+	defer mr.stop()
 	store, err := sf.open(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	store = mr.store(store)
 	run, err := inf.start(std, logger, store)
 	if err != nil {
 		return err
 	}
 	defer run.stop()
+	mr.register(run.srv)
 	select {
 	case <-ctx.Done():
 		return nil

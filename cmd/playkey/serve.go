@@ -44,6 +44,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		sf  storeFlags
 		lf  logFlags
 		gf  gateFlags
+		mf  metricsFlags
 	)
 	fs := newFlagSet(std, "serve", "")
 	fs.StringVar(&cfg.apiAddr, "api-addr", "127.0.0.1:8080", "`HOST:PORT` the IVS API listens on (port 0 picks a free port)")
@@ -55,6 +56,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	sf.register(fs)
 	lf.register(fs)
 	gf.register(fs)
+	mf.register(fs, true)
 	var inf ingestFlags
 	inf.register(fs, "127.0.0.1:1935")
 	rest, err := parseFlags(fs, args)
@@ -76,6 +78,11 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	mr, err := mf.start(std, logger)
+	if err != nil {
+		return err
+	}
+	defer mr.stop()
 	if inf.on() {
 		// The gate runs to serve the channels this ingest makes live (ingest.go).
 		gf.live = &liveOrigins{}
@@ -102,11 +109,16 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	defer store.Close()
+	store = mr.store(store)
+	gf.metrics, gf.metricsChannels = mr, mf.channels
 	ingestRun, err := inf.start(std, logger, store)
 	if err != nil {
 		return err
 	}
 	defer ingestRun.stop()
+	if ingestRun != nil {
+		mr.register(ingestRun.srv)
+	}
 	if gf.live != nil {
 		gf.live.local = ingestRun.srv
 		gf.live.store = store
@@ -130,6 +142,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		apiCfg.StreamStopper, apiCfg.Metadata = ingestAPI{ingestRun.srv}, ingestAPI{ingestRun.srv}
 	}
 	apiHandler := api.New(apiCfg)
+	mr.register(apiHandler)
 	logger.Info("channel playback URLs point at the playback gate", "base", playbackURL)
 	// A plain switch rather than a ServeMux: ServeMux redirects paths with empty, "." or ".."
 	// segments to their cleaned form, and the API answers every path itself, in AWS's shape.
