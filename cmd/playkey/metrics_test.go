@@ -97,7 +97,8 @@ func TestMetrics(t *testing.T) {
 	testenv.Need(t, "ffmpeg")
 	ctx := context.Background()
 	origin := testOrigin(t)
-	s := startServer(t, filepath.Join(t.TempDir(), "data"), "--origin", origin.URL+"/{channel}/index.m3u8",
+	data := filepath.Join(t.TempDir(), "data")
+	s := startServer(t, data, "--origin", origin.URL+"/{channel}/index.m3u8",
 		"--metrics-addr", "127.0.0.1:0", "--metrics-max-channels", "1")
 	m := metricsLine.FindStringSubmatch(s.Stdout.String())
 	g := gateLine.FindStringSubmatch(s.Stdout.String())
@@ -270,6 +271,28 @@ func TestMetrics(t *testing.T) {
 	}
 	if log := s.Stderr.String(); strings.Contains(log, *live.StreamKey.Value) {
 		t.Error("a stream key reached the log")
+	}
+
+	// A separate `playkey gate` on the same store reports what it served itself, and has
+	// no API.
+	node := startGate(t, "--data", data, "--origin", origin.URL+"/{channel}/index.m3u8", "--metrics-addr", "127.0.0.1:0")
+	nm := metricsLine.FindStringSubmatch(node.Stdout.String())
+	if nm == nil {
+		t.Fatalf("gate did not say where its metrics are:\n%s", node.Stdout)
+	}
+	waitStatus(t, node.url+strings.TrimPrefix(*b.PlaybackUrl, gateURL)+"?token="+sign(*b.Arn), 200)
+	nf := scrape(t, nm[1])
+	if v := nf.value("playkey_gate_token_verifications_total"); v != 1 {
+		t.Errorf("the second gate's verifications: %v, want 1", v)
+	}
+	if v := nf.value("playkey_gate_key_pair_last_verified_timestamp_seconds", "key_pair_arn", keyARN); v < float64(after.Unix()) {
+		t.Errorf("the second gate's last verification of the key: %v, want after %v", v, after.Unix())
+	}
+	if v := nf.value("playkey_store_up"); v != 1 {
+		t.Errorf("the second gate's playkey_store_up: %v", v)
+	}
+	if nf["playkey_api_requests_total"] != nil || nf["playkey_ingest_live_streams"] != nil {
+		t.Error("a lone gate reports API or ingest metrics")
 	}
 }
 
