@@ -53,8 +53,8 @@ func isFinalPlaylist(body []byte) bool {
 	return bytes.Contains(body, []byte("#EXT-X-ENDLIST")) || bytes.Contains(body, []byte("#EXT-X-PLAYLIST-TYPE:VOD"))
 }
 
-// maxOpenSessions bounds the sessions a gate remembers as open: about 40 bytes each, so at
-// most about 40 MB. Past it, a new session is not remembered and its playlist URLs work
+// maxOpenSessions bounds the sessions a gate remembers as open: about 50 bytes each, so at
+// most about 50 MB. Past it, a new session is not remembered and its playlist URLs work
 // only until their credentials expire.
 const maxOpenSessions = 1 << 20
 
@@ -127,7 +127,8 @@ func (o *openSessions) sweep(now int64) {
 }
 
 // active returns how many sessions are open at now, in all and per channel ARN (sessions
-// without a channel, from tests, are in the total only).
+// without a channel, from tests, are in the total only). It walks the whole table, under
+// the lock: it is for a metrics scrape, every few seconds at most.
 func (o *openSessions) active(now int64) (int, map[string]int) {
 	per := make(map[string]int)
 	total := 0
