@@ -221,7 +221,7 @@ func TestMetrics(t *testing.T) {
 		{"playkey_gate_channel_active_sessions", []string{"channel_arn", *b.Arn}, eq(2), "2 (b has the most)"},
 		{"playkey_gate_channel_active_sessions", []string{"channel_arn", "other"}, eq(1), "1 (a, past --metrics-max-channels 1)"},
 		{"playkey_gate_response_bytes_total", nil, atLeast(8000), ">= 8000 (the segment)"},
-		{"playkey_gate_origin_request_duration_seconds", []string{"request", "segment"}, eq(1), "1 observation"},
+		{"playkey_gate_origin_request_duration_seconds", []string{"request", "segment"}, atLeast(1), ">= 1 observation"},
 		{"playkey_gate_origin_request_duration_seconds", []string{"request", "playlist"}, atLeast(3), ">= 3 observations"},
 		{"playkey_gate_origin_errors_total", []string{"kind", "timeout"}, eq(0), "0"},
 		{"playkey_gate_revocations_age_seconds", nil, func(x float64) bool { return x >= 0 && x < 15 }, "under 15s"},
