@@ -88,6 +88,7 @@ type Server struct {
 	ingest, srt  string // Config.IngestEndpoint, Config.SRTEndpoint
 	metadata     MetadataSink
 	metadataRate channelRates
+	metrics      *metrics
 }
 
 // New returns the API handler.
@@ -108,6 +109,7 @@ func New(cfg Config) *Server {
 		srt:          cfg.SRTEndpoint,
 		metadata:     cfg.Metadata,
 		metadataRate: channelRates{n: metadataPerSecond},
+		metrics:      newMetrics(),
 	}
 	if s.playbackURL == "" {
 		s.playbackURL = DefaultPlaybackURL
@@ -204,12 +206,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				s.writeError(rec, r, playkey.Errorf(playkey.ErrInternal, "internal error"))
 			}
 		}
+		latency := s.now().Sub(start)
+		s.metrics.observe(info.op, rec.Status, latency)
 		s.log.Info("request",
 			"op", info.op,
 			"account", info.caller.Account,
 			"region", info.caller.Region,
 			"status", rec.Status,
-			"latency", s.now().Sub(start).Round(time.Microsecond),
+			"latency", latency.Round(time.Microsecond),
 			"request_id", rec.Header().Get("x-amzn-RequestId"),
 		)
 	}()
@@ -217,6 +221,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(rec, r.Body, s.maxBody)
 	caller, err := s.auth.Authenticate(r)
 	if err != nil {
+		s.metrics.authFailed(err)
 		s.writeError(rec, r, err)
 		return
 	}

@@ -114,6 +114,10 @@ type Config struct {
 	// Ping, when set, tells /readyz whether the store answers now (playkey.Store's Ping);
 	// without it /readyz judges the store by the revocations' freshness alone.
 	Ping func(ctx context.Context) error
+	// MetricsChannels is how many channels get their own series of open sessions in the
+	// gate's metrics (the channels with the most); the rest are summed as "other".
+	// Default DefaultMetricsChannels; negative: none.
+	MetricsChannels int
 }
 
 // Gate is the playback data plane, an http.Handler. Close stops its background work.
@@ -134,7 +138,7 @@ type Gate struct {
 	limit     *limiter
 	client    *http.Client
 	mux       *http.ServeMux
-	m         counters
+	m         *counters
 	rewrites  chan struct{} // a slot per rewrite under way
 	playlists *playlistCache
 	// origins holds each channel's *channelOrigin, read without a lock by every request
@@ -184,6 +188,7 @@ func New(ctx context.Context, cfg Config) (*Gate, error) {
 		wake:      make(chan struct{}, 1),
 		rewrites:  make(chan struct{}, cfg.MaxConcurrentRewrites),
 		playlists: newPlaylistCache(),
+		m:         newCounters(),
 	}
 	g.keys = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchKeys)
 	g.channels = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchChannel)
@@ -244,6 +249,12 @@ func setDefaults(c *Config) {
 	}
 	if c.FailureBurst <= 0 {
 		c.FailureBurst = 20
+	}
+	switch {
+	case c.MetricsChannels == 0:
+		c.MetricsChannels = DefaultMetricsChannels
+	case c.MetricsChannels < 0:
+		c.MetricsChannels = 0
 	}
 }
 
@@ -358,7 +369,8 @@ func (g *Gate) fetchChannel(ctx context.Context, arn playkey.ARN) (channelResult
 	return channelResult{ch: ch, found: true}, nil
 }
 
-// Metrics are counters since the gate started.
+// Metrics are counters since the gate started: a few of those the gate's Prometheus
+// collector reports (see metrics.go).
 type Metrics struct {
 	Requests uint64 // every request
 	Sessions uint64 // sessions started: multivariant playlists served
@@ -374,10 +386,6 @@ type Metrics struct {
 	PlaylistFetches, PlaylistReuses uint64
 }
 
-type counters struct {
-	requests, sessions, verifications, cachedTokens, refused, rateLimited, originErrors, playlistFetches, playlistHits atomic.Uint64
-}
-
 // Metrics returns the gate's counters.
 func (g *Gate) Metrics() Metrics {
 	return Metrics{
@@ -385,9 +393,9 @@ func (g *Gate) Metrics() Metrics {
 		Sessions:        g.m.sessions.Load(),
 		Verifications:   g.m.verifications.Load(),
 		CachedTokens:    g.m.cachedTokens.Load(),
-		Refused:         g.m.refused.Load(),
-		RateLimited:     g.m.rateLimited.Load(),
-		OriginErrors:    g.m.originErrors.Load(),
+		Refused:         g.m.sum(resultRefused, decisionCodes[:]...) - g.m.sum(resultRefused, CodeRateLimited),
+		RateLimited:     g.m.sum(resultRefused, CodeRateLimited),
+		OriginErrors:    g.m.sum(resultFailed, CodeOriginError, CodeOriginTimeout),
 		PlaylistFetches: g.m.playlistFetches.Load(),
 		PlaylistReuses:  g.m.playlistHits.Load(),
 	}
@@ -443,6 +451,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if info.code != "" {
 			attrs = append(attrs, slog.String("code", info.code))
 		}
+		g.m.decided(info.code, rec.Status)
+		g.m.servedBytes.Add(uint64(rec.Bytes))
 		g.log.LogAttrs(r.Context(), slog.LevelInfo, "playback", attrs...)
 		if v == http.ErrAbortHandler {
 			panic(v) // net/http closes the connection without logging

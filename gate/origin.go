@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/playkey/playkey"
 )
 
 // originTemplate is the URL of a channel's multivariant playlist on the operator's HLS
@@ -51,6 +53,7 @@ type channelOrigin struct {
 	playlist *url.URL // the multivariant playlist
 	base     *url.URL // scheme://host, for comparisons
 	basePath string   // the playlist's directory, escaped, ending in "/"
+	arn      string   // the channel's ARN, for metrics
 }
 
 func (t originTemplate) channel(region, account, channel string) (*channelOrigin, error) {
@@ -169,6 +172,7 @@ func (g *Gate) channelOrigin(region, account, channel string) (*channelOrigin, e
 	if err != nil {
 		return nil, err
 	}
+	co.arn = playkey.ARN{Region: region, Account: account, Type: playkey.TypeChannel, ID: channel}.String()
 	if g.originCount.Load() < maxCacheEntries {
 		if _, loaded := g.origins.LoadOrStore(k, co); !loaded {
 			g.originCount.Add(1)

@@ -135,11 +135,13 @@ func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *fai
 			return nil, g.rejected(h, ref, ks.gen, channel, now)
 		}
 		g.m.cachedTokens.Add(1)
+		g.m.keyVerified(good.keyARN, now)
 		claims = good.claims
 	} else {
 		if ok {
 			g.tokens.dropGood(h) // its key is gone
 		}
+		g.m.tokenMisses.Add(1)
 		addr := clientAddr(r, g.cfg.ClientIPHeader, g.cfg.TrustedProxies...)
 		if ok, wait := g.limit.reserve(addr, now); !ok {
 			return nil, limited(wait)
@@ -157,6 +159,7 @@ func (g *Gate) checkToken(r *http.Request, arn playkey.ARN) (*token.Claims, *fai
 			return nil, &failure{status: http.StatusInternalServerError, code: "internal", reason: "internal error; the gate's log has details"}
 		}
 		g.m.verifications.Add(1)
+		g.m.keyVerified(key.ARN, now)
 		g.limit.refund(addr)
 		g.tokens.putGood(h, goodToken{claims: c, keyARN: key.ARN, size: len(tok)}, now)
 		claims = c
@@ -253,6 +256,7 @@ func (g *Gate) rewrite(e *cachedPlaylist, sess *session, co *channelOrigin, from
 	}
 	out, ok := g.render(t, sess)
 	if !ok {
+		g.m.originErrors[originTooLarge].Add(1)
 		return nil, rewriteTooLarge(g.cfg.MaxRewrittenBytes)
 	}
 	return out, nil
@@ -361,7 +365,7 @@ func (g *Gate) checkSession(r *http.Request, sr sessionRequest) (*grant, *failur
 	if err != nil {
 		return nil, &failure{status: http.StatusForbidden, ivsCode: ivsAuthError, code: CodeBadSession, reason: "this path is outside the channel"}
 	}
-	g.keepOpen(sess, now)
+	g.keepOpen(sess, co, now)
 	return &grant{sess: sess, co: co, url: u}, nil
 }
 

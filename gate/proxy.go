@@ -31,7 +31,8 @@ func (g *Gate) originRequest(r *http.Request, method string, u *url.URL, conditi
 	return g.originRequestCtx(r.Context(), r, method, u, conditional)
 }
 
-// originRequestCtx is originRequest in ctx; r, when not nil, gives the headers passed on.
+// originRequestCtx is originRequest in ctx; r, when not nil, gives the headers passed on
+// (a segment's request: playlists are the gate's own reads, shared by sessions).
 func (g *Gate) originRequestCtx(rctx context.Context, r *http.Request, method string, u *url.URL, conditional bool) (*http.Response, context.CancelFunc, *failure) {
 	ctx, cancel := context.WithCancel(rctx)
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
@@ -50,7 +51,13 @@ func (g *Gate) originRequestCtx(rctx context.Context, r *http.Request, method st
 			}
 		}
 	}
+	start := time.Now()
 	resp, err := g.client.Do(req)
+	if r == nil {
+		g.m.originPlaylist.Observe(time.Since(start).Seconds())
+	} else {
+		g.m.originSegment.Observe(time.Since(start).Seconds())
+	}
 	if err != nil {
 		cancel()
 		if rctx.Err() != nil {
@@ -58,8 +65,10 @@ func (g *Gate) originRequestCtx(rctx context.Context, r *http.Request, method st
 		}
 		g.log.Warn("gate: origin request failed", "url", u.Redacted(), "err", err)
 		if isTimeout(err) {
+			g.m.originErrors[originTimeout].Add(1)
 			return nil, nil, &failure{status: http.StatusGatewayTimeout, code: CodeOriginTimeout, reason: "the origin did not answer in time"}
 		}
+		g.m.originErrors[originUnreachable].Add(1)
 		return nil, nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin cannot be reached"}
 	}
 	idle := time.AfterFunc(g.cfg.IdleTimeout, cancel)
@@ -85,6 +94,15 @@ func (b *idleBody) Read(p []byte) (int, error) {
 		b.timer.Reset(b.d)
 	}
 	return n, err
+}
+
+// checkOriginStatus is originStatus, counting the statuses that are the origin's failures.
+func (g *Gate) checkOriginStatus(resp *http.Response) *failure {
+	f := originStatus(resp)
+	if f != nil && f.code == CodeOriginError {
+		g.m.originErrors[originBadStatus].Add(1)
+	}
+	return f
 }
 
 // originStatus turns an origin status the gate does not pass through into a failure:
@@ -122,7 +140,7 @@ func (g *Gate) streamFrom(w http.ResponseWriter, r *http.Request, u *url.URL, co
 	}
 	defer done()
 	defer resp.Body.Close()
-	if f := originStatus(resp); f != nil {
+	if f := g.checkOriginStatus(resp); f != nil {
 		g.fail(w, r, f)
 		return
 	}
@@ -139,6 +157,7 @@ func (g *Gate) streamFrom(w http.ResponseWriter, r *http.Request, u *url.URL, co
 	}
 	if err := copyFlushing(w, resp.Body, g.cfg.WriteTimeout); err != nil && r.Context().Err() == nil {
 		// The status is sent; all that is left is to cut the response short.
+		g.m.originErrors[originBody].Add(1)
 		g.log.Warn("gate: origin body cut off", "url", u.Redacted(), "err", err)
 		panic(http.ErrAbortHandler)
 	}
@@ -183,24 +202,29 @@ func (g *Gate) readPlaylist(ctx context.Context, u *url.URL) ([]byte, string, ti
 	}
 	defer done()
 	defer resp.Body.Close()
-	if f := originStatus(resp); f != nil {
+	if f := g.checkOriginStatus(resp); f != nil {
 		return nil, "", 0, nil, f
 	}
 	if resp.StatusCode != http.StatusOK {
+		g.m.originErrors[originBadStatus].Add(1)
 		return nil, "", 0, nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed,
 			detail: fmt.Sprintf("%s answered %q for a playlist", u.Redacted(), resp.Status)}
 	}
 	if resp.ContentLength > g.cfg.MaxPlaylistBytes {
+		g.m.originErrors[originTooLarge].Add(1)
 		return nil, "", 0, nil, tooLarge(g.cfg.MaxPlaylistBytes)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, g.cfg.MaxPlaylistBytes+1))
 	if err != nil {
 		if isTimeout(err) || errors.Is(err, context.Canceled) {
+			g.m.originErrors[originTimeout].Add(1)
 			return nil, "", 0, nil, &failure{status: http.StatusGatewayTimeout, code: CodeOriginTimeout, reason: "the origin stopped sending the playlist"}
 		}
+		g.m.originErrors[originBody].Add(1)
 		return nil, "", 0, nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "reading the playlist from the origin failed"}
 	}
 	if int64(len(body)) > g.cfg.MaxPlaylistBytes {
+		g.m.originErrors[originTooLarge].Add(1)
 		return nil, "", 0, nil, tooLarge(g.cfg.MaxPlaylistBytes)
 	}
 	var age time.Duration

@@ -53,8 +53,8 @@ func isFinalPlaylist(body []byte) bool {
 	return bytes.Contains(body, []byte("#EXT-X-ENDLIST")) || bytes.Contains(body, []byte("#EXT-X-PLAYLIST-TYPE:VOD"))
 }
 
-// maxOpenSessions bounds the sessions a gate remembers as open: about 40 bytes each, so at
-// most about 40 MB. Past it, a new session is not remembered and its playlist URLs work
+// maxOpenSessions bounds the sessions a gate remembers as open: about 50 bytes each, so at
+// most about 50 MB. Past it, a new session is not remembered and its playlist URLs work
 // only until their credentials expire.
 const maxOpenSessions = 1 << 20
 
@@ -63,15 +63,22 @@ const maxOpenSessions = 1 << 20
 // their time are swept, so it holds at most the sessions used within CredentialLifetime.
 type openSessions struct {
 	mu        sync.Mutex
-	until     map[uint64]int64
+	until     map[uint64]openSession
 	max       int
 	lastSweep int64
 	every     int64 // seconds between routine sweeps: CredentialLifetime
 	full      bool  // a session was not remembered since the last sweep
 }
 
+// openSession is a remembered session: until when it is open, and its channel's origin,
+// which names the channel for the count of active sessions per channel (nil in tests).
+type openSession struct {
+	until int64
+	co    *channelOrigin
+}
+
 func newOpenSessions(limit int, lifetime time.Duration) *openSessions {
-	return &openSessions{until: make(map[uint64]int64), max: limit, every: max(int64(lifetime/time.Second), 1)}
+	return &openSessions{until: make(map[uint64]openSession), max: limit, every: max(int64(lifetime/time.Second), 1)}
 }
 
 func sessionKey(id [8]byte) uint64 { return binary.LittleEndian.Uint64(id[:]) }
@@ -80,13 +87,13 @@ func sessionKey(id [8]byte) uint64 { return binary.LittleEndian.Uint64(id[:]) }
 func (o *openSessions) isOpen(id [8]byte, now int64) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return now < o.until[sessionKey(id)]
+	return now < o.until[sessionKey(id)].until
 }
 
 // extend keeps the session id open until until (if that is later than before). When the
 // table is full the session is not remembered, and extend reports whether that is the
 // first such session since the last sweep (to be logged once, not once a request).
-func (o *openSessions) extend(id [8]byte, until, now int64) (firstDropped bool) {
+func (o *openSessions) extend(id [8]byte, co *channelOrigin, until, now int64) (firstDropped bool) {
 	k := sessionKey(id)
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -94,14 +101,16 @@ func (o *openSessions) extend(id [8]byte, until, now int64) (firstDropped bool) 
 		o.sweep(now)
 	}
 	if u, ok := o.until[k]; ok {
-		o.until[k] = max(u, until)
+		if until > u.until {
+			o.until[k] = openSession{until: until, co: u.co}
+		}
 		return false
 	}
 	if len(o.until) >= o.max {
 		firstDropped, o.full = !o.full, true
 		return firstDropped
 	}
-	o.until[k] = until
+	o.until[k] = openSession{until: until, co: co}
 	return false
 }
 
@@ -109,12 +118,31 @@ func (o *openSessions) extend(id [8]byte, until, now int64) (firstDropped bool) 
 // that requests cannot make every insertion cost a pass over it.
 func (o *openSessions) sweep(now int64) {
 	for k, u := range o.until {
-		if now >= u {
+		if now >= u.until {
 			delete(o.until, k)
 		}
 	}
 	o.lastSweep = now
 	o.full = false
+}
+
+// active returns how many sessions are open at now, in all and per channel ARN (sessions
+// without a channel, from tests, are in the total only). It walks the whole table, under
+// the lock: it is for a metrics scrape, every few seconds at most.
+func (o *openSessions) active(now int64) (int, map[string]int) {
+	per := make(map[string]int)
+	total := 0
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, s := range o.until {
+		if now < s.until {
+			total++
+			if s.co != nil {
+				per[s.co.arn]++
+			}
+		}
+	}
+	return total, per
 }
 
 func (o *openSessions) len() int {
@@ -138,9 +166,9 @@ func (g *Gate) expired(sess *session, now time.Time) bool {
 
 // keepOpen records an admitted request of sess: the session stays open for
 // CredentialLifetime more.
-func (g *Gate) keepOpen(sess *session, now time.Time) {
+func (g *Gate) keepOpen(sess *session, co *channelOrigin, now time.Time) {
 	until := min(now.Add(g.cfg.CredentialLifetime).Unix(), sess.End)
-	if g.open.extend(sess.ID, until, now.Unix()) {
+	if g.open.extend(sess.ID, co, until, now.Unix()) {
 		g.log.Warn("gate: too many open sessions to remember; new sessions' playlist URLs expire with their credentials until old ones close", "max", g.open.max)
 	}
 }

@@ -155,24 +155,24 @@ func TestOpenSessionsBounded(t *testing.T) {
 	o := newOpenSessions(3, time.Minute)
 	id := func(n byte) [8]byte { return [8]byte{n} }
 	for n := range byte(3) {
-		if o.extend(id(n), 160, 100) {
+		if o.extend(id(n), nil, 160, 100) {
 			t.Fatalf("session %d reported dropped", n)
 		}
 	}
-	if !o.extend(id(3), 160, 100) {
+	if !o.extend(id(3), nil, 160, 100) {
 		t.Error("the first session past the bound was not reported")
 	}
-	if o.extend(id(4), 160, 100) {
+	if o.extend(id(4), nil, 160, 100) {
 		t.Error("a second dropped session was reported again")
 	}
 	if o.isOpen(id(3), 101) || !o.isOpen(id(0), 101) || o.isOpen(id(0), 160) {
 		t.Error("open: want the first three until 160, not the dropped one")
 	}
-	if o.extend(id(0), 200, 101) || !o.isOpen(id(0), 199) {
+	if o.extend(id(0), nil, 200, 101) || !o.isOpen(id(0), 199) {
 		t.Error("a known session was not extended while the table is full")
 	}
 	// Once the first ones close, a sweep makes room.
-	if o.extend(id(3), 220, 161) || !o.isOpen(id(3), 219) {
+	if o.extend(id(3), nil, 220, 161) || !o.isOpen(id(3), 219) {
 		t.Error("a new session after the others closed was not remembered")
 	}
 	if n := o.len(); n != 2 {

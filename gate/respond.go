@@ -84,19 +84,11 @@ type errorItem struct {
 
 // fail is the one place that writes a refusal or an error: IVS's JSON array body, the
 // X-Playkey-Code and X-Playkey-Reason headers, and CORS headers so that a browser player
-// can see the status.
+// can see the status. ServeHTTP counts the answer by its code and status.
 func (g *Gate) fail(w http.ResponseWriter, r *http.Request, f *failure) {
 	infoOf(r).code = f.code
 	if f.detail != "" {
 		g.log.Warn("gate: origin problem", "code", f.code, "status", f.status, "detail", f.detail)
-	}
-	switch {
-	case f.code == CodeRateLimited || f.status == http.StatusTooManyRequests:
-		g.m.rateLimited.Add(1)
-	case f.status == http.StatusBadGateway || f.status == http.StatusGatewayTimeout:
-		g.m.originErrors.Add(1)
-	case f.status >= 400 && f.status < 500:
-		g.m.refused.Add(1)
 	}
 	h := w.Header()
 	for _, k := range []string{"Content-Length", "Content-Range", "ETag", "Last-Modified", "Accept-Ranges", "Cache-Control"} {

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/playkey/playkey"
@@ -130,6 +131,11 @@ type Server struct {
 	closers []func()
 	closed  bool
 	wg      sync.WaitGroup
+
+	// received counts media payload bytes of every stream; refusals publishes refused,
+	// by refusal code.
+	received atomic.Uint64
+	refusals [numRefusals]atomic.Uint64
 }
 
 // New returns a Server with cfg.
@@ -265,6 +271,7 @@ func (s *Server) serve(ln net.Listener, proto string, handle func(net.Conn)) err
 		case s.slots <- struct{}{}:
 		default:
 			c.Close()
+			s.refused(refusedBusy, nil)
 			if now := time.Now(); now.Sub(lastFull) > 10*time.Second {
 				lastFull = now
 				s.log.Warn("ingest: connection refused: too many connections", "protocol", proto, "max", s.cfg.MaxConns)
@@ -303,8 +310,10 @@ func (s *Server) untrack(c net.Conn) {
 	s.mu.Unlock()
 }
 
-// refuse logs why a publish was refused: one line, with the key's hash, never the key.
-func (s *Server) refuse(proto string, remote net.Addr, key string, ch *Channel, reason error) {
+// refuse logs why a publish was refused: one line, with the key's hash, never the key. It
+// counts the refusal by code, or by reason's sentinel error when code is refusedOther.
+func (s *Server) refuse(proto string, remote net.Addr, key string, ch *Channel, code int, reason error) {
+	s.refused(code, reason)
 	attrs := []any{"protocol", proto, "remote", remote.String(), "reason", reason.Error()}
 	if key != "" {
 		attrs = append(attrs, "stream_key_hash", KeyHash(key))

@@ -33,6 +33,7 @@ type packager struct {
 	// Authority's reports.
 	lastMedia              atomic.Int64 // unix nanoseconds of the latest access unit
 	videoBytes, audioBytes atomic.Int64
+	received               *atomic.Uint64 // the Server's count of every stream's bytes
 }
 
 // newPackager starts a muxer for an H.264 track (sps, pps) and, when asc is not nil, an
@@ -47,8 +48,9 @@ func (s *Server) newPackager(ch Channel, sps, pps []byte, asc *mpeg4audio.AudioS
 		videoTrack: &gohlslib.Track{Codec: &hlscodecs.H264{SPS: sps, PPS: pps}, ClockRate: 90000},
 		video: VideoConfig{Codec: fmt.Sprintf("avc1.%02X%02X%02X", sps[1], sps[2], sps[3]), Profile: h264Profile(parsed.ProfileIdc), Level: fmt.Sprintf("%d.%d", parsed.LevelIdc/10, parsed.LevelIdc%10),
 			Width: parsed.Width(), Height: parsed.Height(), FrameRate: parsed.FPS()},
-		sps: sps,
-		pps: pps,
+		sps:      sps,
+		pps:      pps,
+		received: &s.received,
 	}
 	p.lastMedia.Store(time.Now().UnixNano()) // the media that told the tracks came now
 	tracks := []*gohlslib.Track{p.videoTrack}
@@ -125,6 +127,7 @@ func (p *packager) count(total *atomic.Int64, arrival time.Time, units [][]byte)
 		n += len(u)
 	}
 	total.Add(int64(n))
+	p.received.Add(uint64(n))
 	p.lastMedia.Store(arrival.UnixNano())
 }
 

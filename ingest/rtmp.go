@@ -35,25 +35,25 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 		return
 	}
 	if !sc.Publish {
-		s.refuse(proto, c.RemoteAddr(), "", nil, errors.New("playing is not served over RTMP: play the channel's playback URL"))
+		s.refuse(proto, c.RemoteAddr(), "", nil, refusedNotPublish, errors.New("playing is not served over RTMP: play the channel's playback URL"))
 		sc.RejectAction()
 		return
 	}
 	key, err := streamKeyFromURL(sc.URL)
 	if err != nil {
-		s.refuse(proto, c.RemoteAddr(), "", nil, err)
+		s.refuse(proto, c.RemoteAddr(), "", nil, refusedNoKey, err)
 		sc.RejectAction()
 		return
 	}
 	ch, err := s.authorize(key)
 	if err != nil {
-		s.refuse(proto, c.RemoteAddr(), key, nil, err)
+		s.refuse(proto, c.RemoteAddr(), key, nil, refusedUnauthorized, err)
 		sc.RejectAction()
 		return
 	}
 	ls, err := s.claim(ch, proto, c)
 	if err != nil {
-		s.refuse(proto, c.RemoteAddr(), key, &ch, err)
+		s.refuse(proto, c.RemoteAddr(), key, &ch, refusedOther, err)
 		sc.RejectAction()
 		return
 	}
@@ -63,13 +63,13 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 	r := &gortmplib.Reader{Conn: sc}
 	if err := r.Initialize(); err != nil {
 		runErr = err
-		s.refuse(proto, c.RemoteAddr(), key, &ch, fmt.Errorf("no media could be read: %w", err))
+		s.refuse(proto, c.RemoteAddr(), key, &ch, refusedNoMedia, fmt.Errorf("no media could be read: %w", err))
 		return
 	}
 	p, err := s.rtmpPackager(ch, r)
 	if err != nil {
 		runErr = err
-		s.refuse(proto, c.RemoteAddr(), key, &ch, err)
+		s.refuse(proto, c.RemoteAddr(), key, &ch, refusedOther, err)
 		return
 	}
 	// The callbacks cannot return errors; the first one ends the stream after Read.

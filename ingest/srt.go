@@ -54,32 +54,33 @@ func (s *Server) acceptSRT(req srt.ConnRequest) {
 	select {
 	case s.slots <- struct{}{}:
 	default:
+		s.refused(refusedBusy, nil)
 		req.Reject(srt.REJX_OVERLOAD)
 		return
 	}
 	release := func() { <-s.slots }
 	key := req.StreamId()
 	if key == "" {
-		s.refuse("srt", remote, "", nil, errors.New("no streamid: set streamid to the stream key"))
+		s.refuse("srt", remote, "", nil, refusedNoKey, errors.New("no streamid: set streamid to the stream key"))
 		req.Reject(srt.REJX_UNAUTHORIZED)
 		release()
 		return
 	}
 	ch, err := s.authorize(key)
 	if err != nil {
-		s.refuse("srt", remote, key, nil, err)
+		s.refuse("srt", remote, key, nil, refusedUnauthorized, err)
 		req.Reject(srt.REJX_UNAUTHORIZED)
 		release()
 		return
 	}
 	if !req.IsEncrypted() {
-		s.refuse("srt", remote, key, &ch, errors.New("the stream is not encrypted: set passphrase to the channel's SRT passphrase"))
+		s.refuse("srt", remote, key, &ch, refusedPassphrase, errors.New("the stream is not encrypted: set passphrase to the channel's SRT passphrase"))
 		req.Reject(srt.REJ_UNSECURE)
 		release()
 		return
 	}
 	if err := req.SetPassphrase(ch.SRTPassphrase); err != nil {
-		s.refuse("srt", remote, key, &ch, errors.New("wrong passphrase: use the channel's SRT passphrase"))
+		s.refuse("srt", remote, key, &ch, refusedPassphrase, errors.New("wrong passphrase: use the channel's SRT passphrase"))
 		req.Reject(srt.REJ_BADSECRET)
 		release()
 		return
@@ -88,7 +89,7 @@ func (s *Server) acceptSRT(req srt.ConnRequest) {
 	// publisher is refused in the handshake. The claim's conn is set once accepted.
 	ls, err := s.claim(ch, "srt", nil)
 	if err != nil {
-		s.refuse("srt", remote, key, &ch, err)
+		s.refuse("srt", remote, key, &ch, refusedOther, err)
 		req.Reject(srt.REJX_CONFLICT)
 		release()
 		return
@@ -126,7 +127,7 @@ func (s *Server) readMPEGTS(ls *liveStream, conn net.Conn, key string) error {
 	r := &mpegts.Reader{R: conn}
 	if err := r.Initialize(); err != nil {
 		err = fmt.Errorf("no MPEG-TS could be read: %w", err)
-		s.refuse("srt", conn.RemoteAddr(), key, &ch, err)
+		s.refuse("srt", conn.RemoteAddr(), key, &ch, refusedNoMedia, err)
 		return err
 	}
 	var video *mpegts.Track
@@ -207,12 +208,12 @@ func (s *Server) readMPEGTS(ls *liveStream, conn net.Conn, key string) error {
 		conn.SetReadDeadline(deadline)
 		if err := r.Read(); err != nil {
 			if setupErr != nil {
-				s.refuse("srt", conn.RemoteAddr(), key, &ch, setupErr)
+				s.refuse("srt", conn.RemoteAddr(), key, &ch, refusedOther, setupErr)
 				return setupErr
 			}
 			if p == nil {
 				err = fmt.Errorf("no H.264 key frame with its parameter sets: %w", err)
-				s.refuse("srt", conn.RemoteAddr(), key, &ch, err)
+				s.refuse("srt", conn.RemoteAddr(), key, &ch, refusedNoMedia, err)
 				return err
 			}
 			return fmt.Errorf("reading the stream: %w", err)
@@ -221,7 +222,7 @@ func (s *Server) readMPEGTS(ls *liveStream, conn net.Conn, key string) error {
 }
 
 func (s *Server) refuseTS(conn net.Conn, key string, ch Channel, err error) error {
-	s.refuse("srt", conn.RemoteAddr(), key, &ch, err)
+	s.refuse("srt", conn.RemoteAddr(), key, &ch, refusedOther, err)
 	return err
 }
 

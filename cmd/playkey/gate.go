@@ -41,6 +41,9 @@ type gateFlags struct {
 	live *liveOrigins
 	// cert is --tls-cert's certificate (tlsFlags): the gate serves HTTPS with it; nil: HTTP.
 	cert *certfile.Source
+	// metrics registers the gate's metrics; metricsChannels is --metrics-max-channels.
+	metrics         *runningMetrics
+	metricsChannels int
 }
 
 func (f *gateFlags) register(fs *flag.FlagSet) {
@@ -95,6 +98,10 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 		return run, nil
 	}
 	viewers := gate.NewViewerReporter(store.RecordViewers, logger)
+	metricsChannels := f.metricsChannels
+	if metricsChannels == 0 {
+		metricsChannels = -1 // the flag's 0 is none; Config's is the default
+	}
 	origin, transport := f.originSettings()
 	g, err := gate.New(ctx, gate.Config{
 		State:                playback.FromStore(store),
@@ -113,10 +120,14 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 		ClientIPHeader:       f.clientIPHeader,
 		TrustedProxies:       f.trusted,
 		Ping:                 store.Ping,
+		MetricsChannels:      metricsChannels,
 	})
 	if err != nil {
 		cancel()
 		return nil, err
+	}
+	if f.metrics != nil {
+		f.metrics.register(g)
 	}
 	exempt := f.trusted
 	if len(exempt) == 0 && f.clientIPHeader != "" {
@@ -139,7 +150,7 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 	}
 	fmt.Fprintf(std.out, "playkey gate listening on %s://%s\n", scheme(f.cert), ln.Addr())
 	logger.Info("playback gate", "addr", ln.Addr().String(), "origin", f.origin)
-	if w, ok := store.(changeWatcher); ok {
+	if w, ok := unwrapStore(store).(changeWatcher); ok {
 		go watchChanges(ctx, logger, w, g)
 	}
 	reported := make(chan struct{})
@@ -197,6 +208,7 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 		sf storeFlags
 		lf logFlags
 		gf gateFlags
+		mf metricsFlags
 	)
 	fs := newFlagSet(std, "gate", "")
 	sf.register(fs)
@@ -204,6 +216,7 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 	gf.register(fs)
 	var tf tlsFlags
 	tf.register(fs)
+	mf.register(fs, true)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -224,11 +237,18 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 			return fmt.Errorf("data directory: %w (the gate reads the store that serve writes)", err)
 		}
 	}
+	mr, err := mf.start(std, logger)
+	if err != nil {
+		return err
+	}
+	defer mr.stop()
 	store, err := sf.open(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	store = mr.store(store)
+	gf.metrics, gf.metricsChannels = mr, mf.channels
 	// Every store records live streams, so the gate always serves them (and --origin, if set).
 	gf.live = &liveOrigins{store: store}
 	ln, err := gf.listen()

@@ -214,6 +214,7 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 		sf  storeFlags
 		lf  logFlags
 		inf ingestFlags
+		mf  metricsFlags
 	)
 	fs := newFlagSet(std, "ingest", "")
 	sf.register(fs)
@@ -223,6 +224,7 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 	hf.register(fs)
 	var tf tlsFlags
 	tf.register(fs)
+	mf.register(fs, false)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -246,11 +248,17 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 			return fmt.Errorf("data directory: %w (ingest reads the store that serve writes)", err)
 		}
 	}
+	mr, err := mf.start(std, logger)
+	if err != nil {
+		return err
+	}
+	defer mr.stop()
 	store, err := sf.open(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	store = mr.store(store)
 	eng, err := startEngines(std, logger, store, &inf, &hf)
 	if err != nil {
 		return err
@@ -258,6 +266,7 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 	defer eng.stop()
 	var ingestErrs <-chan error
 	if eng.ingest != nil {
+		mr.register(eng.ingest.srv)
 		ingestErrs = eng.ingest.errc
 	}
 	select {

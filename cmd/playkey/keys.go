@@ -257,15 +257,25 @@ const maxKeyPairs = 3
 func runKeysRotate(ctx context.Context, std *stdio, args []string) error {
 	var priv, pub, publicKey, name string
 	var deleteAfter time.Duration
+	var metricsURLs stringList
 	af, client, rest, err := clientCommand(ctx, std, "keys rotate", "OLD_ARN", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&priv, "o", "", "write the new private key (PEM, mode 0600) to `FILE` (required unless --public-key)")
 		fs.StringVar(&pub, "public-out", "", "also write the new public key to `FILE`")
 		fs.StringVar(&publicKey, "public-key", "", "import this public key PEM `FILE` instead of generating a key pair (its private half stays where it is)")
 		fs.StringVar(&name, "name", "", "the new key pair's `NAME` (default: the old one's)")
 		fs.DurationVar(&deleteAfter, "delete-old-after", -1, "then wait `DURATION` (at least the longest lifetime of the tokens signed with the old key) and delete the old key pair; without it the old key pair stays")
+		fs.Var(&metricsURLs, "metrics-url", "with --delete-old-after, also wait until the old key has verified no token for DURATION on the playkey gate whose Prometheus metrics are at `URL` (http://HOST:PORT/metrics of its --metrics-addr); repeat for every gate")
 	})
 	if err != nil {
 		return err
+	}
+	if len(metricsURLs) > 0 && deleteAfter < 0 {
+		return usageErrorf("--metrics-url needs --delete-old-after DURATION")
+	}
+	for _, u := range metricsURLs {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return usageErrorf("--metrics-url %q: want http://HOST:PORT/metrics", u)
+		}
 	}
 	if (priv == "") == (publicKey == "") {
 		return usageErrorf("keys rotate needs exactly one of -o FILE (generate) and --public-key FILE (import)")
@@ -343,13 +353,22 @@ func runKeysRotate(ctx context.Context, std *stdio, args []string) error {
 		fmt.Fprintf(std.err, "once no token signed with the old key can still be in use, run: playkey keys delete %s\n", oldARN)
 		return nil
 	}
-	fmt.Fprintf(std.err, "deleting %s in %s (at %s)\n", oldARN, deleteAfter, time.Now().Add(deleteAfter).UTC().Format(time.RFC3339))
-	t := time.NewTimer(deleteAfter)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("interrupted; %s was not deleted (run: playkey keys delete %s)", oldARN, oldARN)
-	case <-t.C:
+	interrupted := fmt.Errorf("interrupted; %s was not deleted (run: playkey keys delete %s)", oldARN, oldARN)
+	if len(metricsURLs) > 0 {
+		fmt.Fprintf(std.err, "deleting %s once it has verified no token for %s on %d gate(s), %s at the earliest\n",
+			oldARN, deleteAfter, len(metricsURLs), time.Now().Add(deleteAfter).UTC().Format(time.RFC3339))
+		if err := waitUnused(ctx, std, metricsURLs, oldARN, time.Now(), deleteAfter); err != nil {
+			return interrupted
+		}
+	} else {
+		fmt.Fprintf(std.err, "deleting %s in %s (at %s)\n", oldARN, deleteAfter, time.Now().Add(deleteAfter).UTC().Format(time.RFC3339))
+		t := time.NewTimer(deleteAfter)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return interrupted
+		case <-t.C:
+		}
 	}
 	if _, err := client.DeletePlaybackKeyPair(ctx, &ivs.DeletePlaybackKeyPairInput{Arn: aws.String(oldARN)}); err != nil {
 		return fmt.Errorf("deleting the old key pair: %w", apiError(err))

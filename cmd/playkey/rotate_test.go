@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
 
+	"github.com/playkey/playkey/internal/testenv"
 	"github.com/playkey/playkey/keypair"
 	"github.com/playkey/playkey/token"
 )
@@ -20,12 +22,14 @@ import (
 // TestKeysRotate replaces a playback key through serve's gate: the old key verifies until
 // it is deleted, the new one from its import on, a viewer who started with an old token
 // keeps playing, and a rotation with no free key pair slot is refused before anything changes.
+// With --metrics-url, the old key is deleted only once the gate has seen no token of it for
+// --delete-old-after.
 func TestKeysRotate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	origin := testOrigin(t)
-	s := startServer(t, filepath.Join(dir, "data"), "--origin", origin.URL+"/{channel}/index.m3u8")
+	s := startServer(t, filepath.Join(dir, "data"), "--origin", origin.URL+"/{channel}/index.m3u8", "--metrics-addr", "127.0.0.1:0")
 	env := append(awsEnv(t, s.env), "PLAYKEY_ENDPOINT_URL="+s.endpoint)
 	c := sdkClient(s)
 	ch, err := c.CreateChannel(ctx, &ivs.CreateChannelInput{Authorized: true})
@@ -104,7 +108,8 @@ func TestKeysRotate(t *testing.T) {
 	// session it started keeps playing, the newest key plays.
 	newerKey := filepath.Join(dir, "newer.pem")
 	out, errOut, code = runCmd(t, env, playkeyBin, "keys", "rotate", newARN, "-o", newerKey, "--delete-old-after", "0s", "--output", "json")
-	if code != 0 || !strings.Contains(out, `"keyPair"`) || !strings.Contains(errOut, "deleted "+newARN) {
+	newerARN := arnOf.FindString(out)
+	if code != 0 || !strings.Contains(out, `"keyPair"`) || !strings.Contains(errOut, "deleted "+newARN) || newerARN == "" {
 		t.Fatalf("keys rotate --delete-old-after: exit %d\n%s%s", code, out, errOut)
 	}
 	if _, err := c.GetPlaybackKeyPair(ctx, &ivs.GetPlaybackKeyPairInput{Arn: aws.String(newARN)}); apiCode(err) != "ResourceNotFoundException" {
@@ -118,4 +123,43 @@ func TestKeysRotate(t *testing.T) {
 	if code, _, _ := httpGet(t, oldURL); code != 200 {
 		t.Errorf("the first key, never deleted, stopped verifying: %d", code)
 	}
+
+	// Once more, waiting on the gate's metrics: while tokens signed with the replaced key
+	// keep arriving, it stays; it goes --delete-old-after after the last of them.
+	newestKey := filepath.Join(dir, "newest.pem")
+	if _, errOut, code := runCmd(t, env, playkeyBin, "keys", "rotate", newerARN, "-o", newestKey, "--metrics-url", "http://127.0.0.1:1/metrics"); code != 2 || !strings.Contains(errOut, "--delete-old-after") {
+		t.Fatalf("--metrics-url without --delete-old-after: exit %d\n%s", code, errOut)
+	}
+	metricsURL := metricsLine.FindStringSubmatch(s.Stdout.String())[1]
+	const idle = 2 * time.Second
+	rotate := exec.Command(playkeyBin, "keys", "rotate", newerARN, "-o", newestKey, "--delete-old-after", idle.String(), "--metrics-url", metricsURL)
+	rotate.Env = env
+	var rotateErr testenv.SyncBuffer
+	rotate.Stderr = &rotateErr
+	if err := rotate.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- rotate.Wait() }()
+	var last time.Time
+	for end := time.Now().Add(idle + 2*time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if code, body, _ := httpGet(t, sign(newerKey)); code != 200 {
+			t.Fatalf("the replaced key was deleted while its tokens were in use: %d %s\n%s", code, body, rotateErr.String())
+		}
+		last = time.Now()
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("keys rotate --metrics-url: %v\n%s", err, rotateErr.String())
+		}
+	case <-time.After(time.Minute):
+		rotate.Process.Kill()
+		t.Fatalf("keys rotate --metrics-url still waits a minute after the key's last use:\n%s", rotateErr.String())
+	}
+	if gap := time.Since(last); gap < idle-500*time.Millisecond || !strings.Contains(rotateErr.String(), "deleted "+newerARN) {
+		t.Fatalf("keys rotate --metrics-url returned %v after the replaced key's last use, want %v or more:\n%s", gap, idle, rotateErr.String())
+	}
+	waitStatus(t, sign(newerKey), 403)
+	waitStatus(t, sign(newestKey), 200)
 }

@@ -44,6 +44,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		sf  storeFlags
 		lf  logFlags
 		gf  gateFlags
+		mf  metricsFlags
 	)
 	fs := newFlagSet(std, "serve", "")
 	fs.StringVar(&cfg.apiAddr, "api-addr", "127.0.0.1:8080", "`HOST:PORT` the IVS API listens on (port 0 picks a free port)")
@@ -55,6 +56,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	sf.register(fs)
 	lf.register(fs)
 	gf.register(fs)
+	mf.register(fs, true)
 	var inf ingestFlags
 	inf.register(fs, "127.0.0.1:1935")
 	var hf hookFlags
@@ -85,6 +87,11 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	inf.cert, gf.cert = cert, cert
+	mr, err := mf.start(std, logger)
+	if err != nil {
+		return err
+	}
+	defer mr.stop()
 	if inf.on() || hf.on() {
 		// The gate runs to serve the channels this ingest makes live (ingest.go).
 		gf.live = &liveOrigins{}
@@ -111,12 +118,17 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		return err
 	}
 	defer store.Close()
+	store = mr.store(store)
+	gf.metrics, gf.metricsChannels = mr, mf.channels
 	eng, err := startEngines(std, logger, store, &inf, &hf)
 	if err != nil {
 		return err
 	}
 	defer eng.stop()
 	ingestRun := eng.ingest
+	if ingestRun != nil {
+		mr.register(ingestRun.srv)
+	}
 	if gf.live != nil {
 		if ingestRun != nil {
 			gf.live.local = ingestRun.srv
@@ -142,6 +154,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 		apiCfg.StreamStopper, apiCfg.Metadata = ingestAPI{ingestRun.srv}, ingestAPI{ingestRun.srv}
 	}
 	apiHandler := api.New(apiCfg)
+	mr.register(apiHandler)
 	logger.Info("channel playback URLs point at the playback gate", "base", playbackURL)
 	// A plain switch rather than a ServeMux: ServeMux redirects paths with empty, "." or ".."
 	// segments to their cleaned form, and the API answers every path itself, in AWS's shape.
