@@ -158,8 +158,10 @@ export function poll(ctx, work, intervalMs) {
     running = true;
     try {
       await work();
-    } catch {
-      // work shows its own errors; the next run tries again
+    } catch (err) {
+      // work shows the API's errors itself; this is a fault of the page. Report it as an
+      // uncaught one, and go on polling.
+      reportError(err);
     } finally {
       running = false;
     }

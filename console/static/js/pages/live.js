@@ -13,6 +13,8 @@ import {
 export const STREAM_POLL_MS = 4000;
 // MAX_METADATA_BYTES is PutMetadata's limit. The page counts, but lets the server refuse.
 export const MAX_METADATA_BYTES = 1024;
+// SESSIONS_PAGE is how many stream sessions a page of them holds.
+const SESSIONS_PAGE = 25;
 
 const HEALTH = {
   HEALTHY: ['Healthy', 'The stream is received as it is sent.'],
@@ -171,12 +173,14 @@ export function liveDetails(ctx, getChannel, status) {
     liveError, facts, refreshed, metadataForm);
 
   // Sessions: the channel's streams, newest first, and the one the user opened.
-  let sessions = [];
+  let sessions = []; // what the table shows: newest, then older ones not in it
+  let firstPage = []; // the first page, read at each refresh
+  let older = []; // the pages after it, read when the user asks
   let sessionsNext;
   let selected = null; // the stream id whose session is shown
   const sessionsTable = h('div', { id: 'sessions-table', class: 'table-wrap', 'aria-busy': 'true' },
     h('p', { class: 'loading', role: 'status' }, 'Loading the sessions…'));
-  const moreBtn = h('button', { type: 'button', id: 'more-sessions', hidden: true, onclick: (e) => busy(e.currentTarget, 'Loading…', () => loadSessions(true)) }, 'Load more sessions');
+  const moreBtn = h('button', { type: 'button', id: 'more-sessions', hidden: true, onclick: (e) => busy(e.currentTarget, 'Loading…', () => loadMoreSessions()) }, 'Load more sessions');
   const sessionPanel = h('div', { id: 'session-details' });
   const sessionsSection = h('section', { class: 'container', id: 'channel-sessions', 'aria-labelledby': 'sessions-heading' },
     h('h2', { id: 'sessions-heading' }, 'Stream sessions'),
@@ -185,19 +189,34 @@ export function liveDetails(ctx, getChannel, status) {
 
   let poller = null;
 
+  // readStream reads the channel's newest sessions, and its stream when the newest has not
+  // ended. The sessions say whether the channel is live without asking GetStream of an
+  // offline channel, whose answer (ChannelNotBroadcasting, a 404) the browser would log as
+  // a failed request at each refresh.
   async function readStream() {
-    let out = null;
-    let err = null;
+    let first;
     try {
-      out = (await client.operation('GetStream', { channelArn: arn() })).stream;
-    } catch (e) {
-      if (!(e instanceof ApiError && e.code === 'ChannelNotBroadcasting')) err = e;
-    }
-    if (!ctx.alive()) return;
-    if (err) {
-      showIn(liveError, errorAlert(err, 'Reading the stream'));
+      first = await client.operation('ListStreamSessions', { channelArn: arn(), maxResults: SESSIONS_PAGE });
+    } catch (err) {
+      if (!ctx.alive()) return;
+      showIn(liveError, errorAlert(err, 'Reading the stream sessions'));
       return;
     }
+    const latest = (first.streamSessions || [])[0];
+    let out = null;
+    if (latest && !latest.endTime) {
+      try {
+        out = (await client.operation('GetStream', { channelArn: arn() })).stream;
+      } catch (err) {
+        if (!ctx.alive()) return;
+        // It has just ended: the next refresh shows the session's end.
+        if (!(err instanceof ApiError && err.code === 'ChannelNotBroadcasting')) {
+          showIn(liveError, errorAlert(err, 'Reading the stream'));
+          return;
+        }
+      }
+    }
+    if (!ctx.alive()) return;
     clear(liveError);
     const id = out ? out.streamId : null;
     const changed = !known || id !== lastId;
@@ -219,7 +238,9 @@ export function liveDetails(ctx, getChannel, status) {
       session = null;
     }
     drawLive(new Date());
-    if (changed) await loadSessions(false);
+    showSessions(first, false);
+    // The open session may have changed (a live one ended): read it again.
+    if (changed && selected) await openSession(selected, false);
   }
 
   function drawLive(when) {
@@ -246,27 +267,32 @@ export function liveDetails(ctx, getChannel, status) {
       h('dt', {}, 'Ingest'), h('dd', { id: 'live-ingest' }, session ? ingestFacts(session) : h('span', { class: 'muted' }, 'Not known yet.'))));
   }
 
-  async function loadSessions(more) {
-    let out;
-    try {
-      const body = { channelArn: arn(), maxResults: 25 };
-      if (more && sessionsNext) body.nextToken = sessionsNext;
-      out = await client.operation('ListStreamSessions', body);
-    } catch (err) {
-      if (!ctx.alive()) return;
-      sessionsTable.removeAttribute('aria-busy');
-      showIn(sessionsTable, errorAlert(err, 'Loading the stream sessions'));
-      return;
-    }
-    if (!ctx.alive()) return;
+  // showSessions shows a page of sessions: the first (refreshed) or the next one.
+  function showSessions(page, more) {
     sessionsTable.removeAttribute('aria-busy');
-    const list = out.streamSessions || [];
-    sessions = more ? sessions.concat(list) : list;
-    sessionsNext = out.nextToken;
+    const list = page.streamSessions || [];
+    if (more) {
+      older = older.concat(list);
+      sessionsNext = page.nextToken;
+    } else {
+      firstPage = list;
+      if (older.length === 0) sessionsNext = page.nextToken;
+    }
+    const seen = new Set(firstPage.map((x) => x.streamId));
+    sessions = firstPage.concat(older.filter((x) => !seen.has(x.streamId)));
     moreBtn.hidden = !sessionsNext;
     drawSessions();
-    // The open session may have changed (a live one ended): read it again.
-    if (selected && !more) await openSession(selected, false);
+  }
+
+  async function loadMoreSessions() {
+    let out;
+    try {
+      out = await client.operation('ListStreamSessions', { channelArn: arn(), maxResults: SESSIONS_PAGE, nextToken: sessionsNext });
+    } catch (err) {
+      if (ctx.alive()) showIn(sessionPanel, errorAlert(err, 'Loading more stream sessions'));
+      return;
+    }
+    if (ctx.alive()) showSessions(out, true);
   }
 
   function drawSessions() {
