@@ -148,6 +148,26 @@ func TestConsoleLiveChannels(t *testing.T) {
 		e.shot("live-details")
 	})
 
+	e.step(t, "it asks again only while visible", func(t *testing.T) {
+		e.waitFor("polling", `document.querySelector('#live-refreshed').dataset.polling === 'running'`)
+		// The tab is hidden, as when the user switches to another one.
+		setHidden(e, true)
+		e.waitFor("polling paused", `document.querySelector('#live-refreshed').dataset.polling === 'paused'`)
+		setHidden(e, false)
+		e.waitFor("polling again", `document.querySelector('#live-refreshed').dataset.polling === 'running'`)
+		// Shown again, it asks at once (a run in progress as it hid may count too).
+		before := len(e.rec.find("POST", "/ListStreamSessions"))
+		setHidden(e, true)
+		setHidden(e, false)
+		deadline := time.Now().Add(20 * time.Second) // a hang guard only
+		for len(e.rec.find("POST", "/ListStreamSessions")) == before {
+			if time.Now().After(deadline) {
+				t.Fatal("no ListStreamSessions after the page showed again")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
 	e.step(t, "send metadata", func(t *testing.T) {
 		payload := `{"question": "50%?"}`
 		e.setValue("#metadata-input", payload)
@@ -239,10 +259,29 @@ func TestConsoleLiveChannels(t *testing.T) {
 		e.shot("live-session")
 	})
 
-	e.step(t, "the list shows it offline", func(t *testing.T) {
+	e.step(t, "narrow window", func(t *testing.T) {
+		e.do(chromedp.EmulateViewport(360, 760))
+		e.visible("#session-events")
+		checkNoHorizontalScroll(t, e, "the channel page with its sessions")
+		e.shot("live-session-narrow")
+		e.do(chromedp.EmulateViewport(1280, 900))
+	})
+
+	e.step(t, "the list shows it offline; leaving a page stops its refresh", func(t *testing.T) {
+		eval[bool](e, `(window.detailsRefresh = document.querySelector('#live-refreshed')) !== null`)
 		e.click(`.breadcrumbs a[href="#/channels"]`)
 		e.visible(row + `[data-state="OFFLINE"]`)
 		e.waitText("#live-count", "0 live")
+		if got := eval[string](e, `window.detailsRefresh.dataset.polling`); got != "stopped" {
+			t.Errorf("the channel page's refresh is %q after leaving it", got)
+		}
+		e.waitFor("the list's refresh", `document.querySelector('#streams-refreshed').dataset.polling === 'running'`)
+		eval[bool](e, `(window.listRefresh = document.querySelector('#streams-refreshed')) !== null`)
+		e.click(`#nav a[data-page="keys"]`)
+		e.gone("#channels")
+		if got := eval[string](e, `window.listRefresh.dataset.polling`); got != "stopped" {
+			t.Errorf("the list's refresh is %q after leaving it", got)
+		}
 	})
 
 	e.step(t, "what the server received", func(t *testing.T) {
@@ -268,4 +307,20 @@ func TestConsoleLiveChannels(t *testing.T) {
 func (e *env) attr(sel, name string) string {
 	e.t.Helper()
 	return run(e, chromedp.AttributeValue(chromedp.CSS(sel), name)).Value
+}
+
+// setHidden makes the page see itself hidden or visible, as when the user switches tabs.
+func setHidden(e *env, hidden bool) {
+	e.t.Helper()
+	eval[bool](e, fmt.Sprintf(`(() => {
+		if (%t) {
+			Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+			Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+		} else {
+			delete document.hidden;
+			delete document.visibilityState;
+		}
+		document.dispatchEvent(new Event('visibilitychange'));
+		return document.hidden === %t;
+	})()`, hidden, hidden))
 }

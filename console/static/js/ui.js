@@ -141,8 +141,10 @@ export async function busy(button, label, work) {
 // poll runs work now and then every intervalMs after each run ends, while the page is
 // open and visible: it pauses while the tab is hidden, runs at once when it shows again,
 // and stops for good when the user leaves the page (ctx.onLeave). It returns {now, stop}:
-// now() runs work at once (after a run in progress) and goes on from there.
-export function poll(ctx, work, intervalMs) {
+// now() runs work at once (after a run in progress) and goes on from there. The element
+// indicator, if given, says in data-polling whether it is running, paused or stopped.
+export function poll(ctx, work, intervalMs, indicator = null) {
+  const state = (s) => { if (indicator) indicator.dataset.polling = s; };
   let timer = 0;
   let running = false;
   let again = false;
@@ -177,7 +179,9 @@ export function poll(ctx, work, intervalMs) {
     if (document.hidden) {
       clearTimeout(timer);
       timer = 0;
+      state('paused');
     } else {
+      state('running');
       tick();
     }
   }
@@ -185,8 +189,10 @@ export function poll(ctx, work, intervalMs) {
     stopped = true;
     clearTimeout(timer);
     document.removeEventListener('visibilitychange', onVisibility);
+    state('stopped');
   }
   document.addEventListener('visibilitychange', onVisibility);
+  state(document.hidden ? 'paused' : 'running');
   ctx.onLeave(stop);
   tick();
   return { now: tick, stop };

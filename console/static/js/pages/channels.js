@@ -258,7 +258,7 @@ function renderList(main, ctx) {
       tr.querySelector('.channel-viewers').replaceChildren(streamViewers(ch));
       tr.querySelector('.channel-started').replaceChildren(streamStart(ch));
     }
-  }, (err) => showIn(streamsStatus, errorAlert(err, 'Reading the live streams')));
+  }, (err) => showIn(streamsStatus, errorAlert(err, 'Reading the live streams')), refreshed);
 
   load(0);
 }

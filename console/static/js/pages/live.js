@@ -66,7 +66,7 @@ export function stateBadge(stream) {
 
 // watchStreams polls ListStreams (every page) while the page is open and calls
 // onStreams(map of channel ARN to stream summary, when) after each answer, or onError(err).
-export function watchStreams(ctx, onStreams, onError) {
+export function watchStreams(ctx, onStreams, onError, indicator) {
   return poll(ctx, async () => {
     let streams;
     try {
@@ -76,7 +76,7 @@ export function watchStreams(ctx, onStreams, onError) {
       return;
     }
     if (ctx.alive()) onStreams(new Map(streams.map((s) => [s.channelArn, s])), new Date());
-  }, STREAM_POLL_MS);
+  }, STREAM_POLL_MS, indicator);
 }
 
 // ingestText describes one video or audio configuration of a stream session.
@@ -409,7 +409,7 @@ export function liveDetails(ctx, getChannel, status) {
   return {
     sections: [liveSection, sessionsSection],
     start() {
-      if (!poller) poller = poll(ctx, readStream, STREAM_POLL_MS);
+      if (!poller) poller = poll(ctx, readStream, STREAM_POLL_MS, refreshed);
     },
   };
 }
