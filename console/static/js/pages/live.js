@@ -1,6 +1,6 @@
 // Live channels: what the Channels page and a channel's page show of its streams. The list
-// polls ListStreams; a channel's page polls GetStream and shows the current stream, Stop
-// stream and Send metadata, and the channel's stream sessions with their events and ingest
+// polls ListStreams; a channel's page polls its stream sessions (and GetStream while the
+// newest has not ended) and shows the current stream, Stop stream and Send metadata, and the channel's stream sessions with their events and ingest
 // configuration, as the AWS console does. Polls run only while the page is open and
 // visible (ui.js poll).
 
@@ -79,7 +79,7 @@ export function watchStreams(ctx, onStreams, onError, indicator) {
   }, STREAM_POLL_MS, indicator);
 }
 
-// ingestText describes one video or audio configuration of a stream session.
+// videoText and audioText describe one track's configuration in a stream session.
 function videoText(v) {
   const parts = [v.codec];
   if (v.profile) parts.push(v.profile + (v.level ? ` ${v.level}` : ''));
