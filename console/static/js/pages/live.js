@@ -168,7 +168,7 @@ export function liveDetails(ctx, getChannel, status) {
 
   const liveSection = h('section', { class: 'container', id: 'channel-live', 'aria-labelledby': 'live-heading' },
     h('div', { class: 'container-header' },
-      h('h2', { id: 'live-heading' }, 'Live stream'),
+      h('h2', { id: 'live-heading', tabindex: '-1' }, 'Live stream'),
       h('div', { class: 'actions' }, stopBtn)),
     liveError, facts, refreshed, metadataForm);
 
@@ -220,6 +220,8 @@ export function liveDetails(ctx, getChannel, status) {
     clear(liveError);
     const id = out ? out.streamId : null;
     const changed = !known || id !== lastId;
+    // A start or an end seen while the page is open is told to screen readers too.
+    if (known && changed) announce(out ? `${name()} is live` : `${name()} is offline`);
     stream = out;
     known = true;
     lastId = id;
@@ -371,6 +373,9 @@ export function liveDetails(ctx, getChannel, status) {
           showIn(errors, errorAlert(err, 'Stopping the stream'));
           return;
         }
+        // The button goes with the stream: focus goes to the section it was in, after the
+        // dialog has put it back on the button (its close event comes later).
+        dlg.addEventListener('close', () => document.getElementById('live-heading')?.focus(), { once: true });
         dlg.close();
         const msg = `The stream of ${name()} was stopped.`;
         showIn(status, alertBox('success', msg, h('p', {}, 'The broadcaster was disconnected. If it reconnects with the same stream key, the channel goes live again.')));
