@@ -121,7 +121,8 @@ func (rec *recorder) find(method, path string) []*exchange {
 // apiPath matches the API calls the console makes.
 var apiPath = regexp.MustCompile(`^/((Import|Get|List|Delete)PlaybackKeyPairs?|playkey/VerifyPlaybackToken|tags/[^/]+|` +
 	`(Create|Get|List|Update|Delete)Channels?|(Create|Get|List|Delete)StreamKeys?|` +
-	`(Create|Get|List|Update|Delete)PlaybackRestrictionPolic(y|ies)|StartViewerSessionRevocation)$`)
+	`(Create|Get|List|Update|Delete)PlaybackRestrictionPolic(y|ies)|StartViewerSessionRevocation|` +
+	`(Get|List|Stop)Streams?|(Get|List)StreamSessions?|PutMetadata)$`)
 
 // playbackURL is the playback gate's base URL the test API puts in channels' playbackUrl.
 const playbackURL = "http://127.0.0.1:8081"
@@ -133,6 +134,8 @@ type env struct {
 	rec       *recorder
 	sdk       *ivs.Client
 	dbPath    string // the server's SQLite database
+	rtmp      string // the server's RTMP ingest, rtmp://HOST:PORT
+	serve     *testenv.Process
 	ctx       context.Context
 	shots     string
 	downloads string
@@ -144,9 +147,12 @@ type env struct {
 	logged   []string
 }
 
+// ingestLine is where `playkey serve` says its RTMP ingest listens.
+var ingestLine = regexp.MustCompile(`playkey ingest: (rtmp://\S+)/app/`)
+
 // newEnv runs the real `playkey serve` (built with -race when the tests are) on its own data
-// directory and credentials, behind a proxy that records what the server receives, and starts
-// a browser for pages under the proxy's address.
+// directory and credentials, with its RTMP ingest and gate on free ports, behind a proxy that
+// records what the server receives, and starts a browser for pages under the proxy's address.
 func newEnv(t *testing.T) *env {
 	execPath := chromiumtest.Path(t)
 	dir := t.TempDir()
@@ -156,8 +162,13 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
-	_, endpoint := testenv.Start(t, "playkey API listening on ", testenv.Playkey(t),
-		"serve", "--api-addr", "127.0.0.1:0", "--data", data, "--credentials", credFile, "--playback-url", playbackURL)
+	serve, endpoint := testenv.Start(t, "playkey API listening on ", testenv.Playkey(t),
+		"serve", "--api-addr", "127.0.0.1:0", "--data", data, "--credentials", credFile, "--playback-url", playbackURL,
+		"--ingest-addr", "127.0.0.1:0", "--playback-addr", "127.0.0.1:0")
+	rtmp := ingestLine.FindStringSubmatch(serve.Stdout.String())
+	if rtmp == nil {
+		t.Fatalf("serve did not say where its ingest listens:\n%s", serve.Stdout)
+	}
 	target, err := url.Parse(endpoint)
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +178,7 @@ func newEnv(t *testing.T) *env {
 		r.SetURL(target)
 		r.Out.Host = r.In.Host
 	}}
-	e := &env{t: t, rec: &recorder{}, dbPath: filepath.Join(data, "playkey.db")}
+	e := &env{t: t, rec: &recorder{}, dbPath: filepath.Join(data, "playkey.db"), rtmp: rtmp[1], serve: serve}
 	srv := httptest.NewServer(e.rec.wrap(proxy))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
@@ -191,11 +202,39 @@ func (e *env) step(t *testing.T, name string, f func(t *testing.T)) {
 		parent := e.t
 		e.t = t
 		defer func() { e.t = parent; skipped = t.Skipped() }()
+		defer func() {
+			if t.Failed() {
+				e.failureReport(t, name)
+			}
+		}()
 		f(t)
 		finished = true
 	})
 	if !finished && !skipped {
 		t.FailNow()
+	}
+}
+
+// failureReport saves a screenshot of the page as a step failed, and logs the browser's
+// problems so far, for the person reading the failure.
+func (e *env) failureReport(t *testing.T, step string) {
+	ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
+	defer cancel()
+	if buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		name := "failed-" + regexp.MustCompile(`[^a-zA-Z0-9]+`).ReplaceAllString(step, "-") + ".png"
+		if os.WriteFile(filepath.Join(e.shots, name), buf, 0o644) == nil {
+			t.Logf("the page as the step failed: %s", filepath.Join(e.shots, name))
+		}
+	}
+	log := e.serve.Stderr.String()
+	if len(log) > 4000 {
+		log = log[len(log)-4000:]
+	}
+	t.Logf("the end of the server's log:\n%s", log)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range e.problems {
+		t.Logf("browser: %s", p)
 	}
 }
 

@@ -34,7 +34,12 @@ const meanings = {
   ValidationException: 'The server refused the input.',
   ResourceNotFoundException: 'It does not exist (any more) in this account and region.',
   AccessDeniedException: 'These credentials are not allowed to do that.',
-  ThrottlingException: 'Too many requests at once. Wait a moment and try again.',
+  ThrottlingException: {
+    PutMetadata: 'A channel takes at most 5 PutMetadata requests a second. Wait a moment, or send the data in fewer, larger pieces.',
+    default: 'Too many requests at once. Wait a moment and try again.',
+  },
+  ChannelNotBroadcasting: 'The channel is not live: nothing is being broadcast to it now.',
+  StreamUnavailable: 'The stream could not be reached right now. Try again.',
   InternalServerException: 'The server failed; its log has the details.',
   ServiceUnavailable: 'The server is unavailable right now.',
   UnrecognizedClientException: 'The access key ID is not known to this server.',

@@ -70,6 +70,8 @@ function currentRegion() {
 
 const els = {};
 let renderSeq = 0;
+// What the rendered page asked to run when it is left (timers to stop).
+let leaving = [];
 
 function init() {
   els.main = document.getElementById('main');
@@ -124,6 +126,7 @@ function route(userNavigated = false) {
   const hash = location.hash || '#/' + DEFAULT_PAGE;
   if (!hash.startsWith('#/')) return;
   const seq = ++renderSeq;
+  for (const f of leaving.splice(0)) f();
   const credentials = loadCredentials();
   const signedIn = credentials !== null;
   els.session.hidden = !signedIn;
@@ -154,6 +157,11 @@ function route(userNavigated = false) {
     alive: () => seq === renderSeq,
     path: pages[name] ? r.path : [],
     query: pages[name] ? r.query : new URLSearchParams(),
+    // onLeave runs f when the user goes to another page (or at once if already gone).
+    onLeave: (f) => {
+      if (seq === renderSeq) leaving.push(f);
+      else f();
+    },
     // setTitle names the page in the window title once it knows what it shows.
     setTitle: (title) => {
       if (seq === renderSeq) document.title = `${title} | playkey console`;

@@ -138,6 +138,66 @@ export async function busy(button, label, work) {
   }
 }
 
+// poll runs work now and then every intervalMs after each run ends, while the page is
+// open and visible: it pauses while the tab is hidden, runs at once when it shows again,
+// and stops for good when the user leaves the page (ctx.onLeave). It returns {now, stop}:
+// now() runs work at once (after a run in progress) and goes on from there. The element
+// indicator, if given, says in data-polling whether it is running, paused or stopped.
+export function poll(ctx, work, intervalMs, indicator = null) {
+  const state = (s) => { if (indicator) indicator.dataset.polling = s; };
+  let timer = 0;
+  let running = false;
+  let again = false;
+  let stopped = false;
+  async function tick() {
+    clearTimeout(timer);
+    timer = 0;
+    if (stopped || !ctx.alive() || document.hidden) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      await work();
+    } catch (err) {
+      // work shows the API's errors itself; this is a fault of the page. Report it as an
+      // uncaught one, and go on polling.
+      reportError(err);
+    } finally {
+      running = false;
+    }
+    if (stopped || !ctx.alive() || document.hidden) return;
+    if (again) {
+      again = false;
+      tick();
+      return;
+    }
+    timer = setTimeout(tick, intervalMs);
+  }
+  function onVisibility() {
+    if (document.hidden) {
+      clearTimeout(timer);
+      timer = 0;
+      state('paused');
+    } else {
+      state('running');
+      tick();
+    }
+  }
+  function stop() {
+    stopped = true;
+    clearTimeout(timer);
+    document.removeEventListener('visibilitychange', onVisibility);
+    state('stopped');
+  }
+  document.addEventListener('visibilitychange', onVisibility);
+  state(document.hidden ? 'paused' : 'running');
+  ctx.onLeave(stop);
+  tick();
+  return { now: tick, stop };
+}
+
 // Tags, as the IVS model allows them.
 export const MAX_TAGS = 50;
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;

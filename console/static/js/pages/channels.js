@@ -1,12 +1,15 @@
-// Channels: the account's channels in the region, page by page, with Create (private or
-// public), and a page per channel (#/channels/{id}) with its playback URL, stream key,
-// private/public switch, tags, Delete and viewer-session revocation, as in the AWS console.
+// Channels: the account's channels in the region, page by page, with which are live
+// (refreshed while the page is open) and Create (private or public), and a page per channel
+// (#/channels/{id}) with its live stream and stream sessions (live.js), playback URL,
+// stream key, private/public switch, tags, Delete and viewer-session revocation, as in the
+// AWS console.
 
 import { ApiError } from '../api.js';
 import {
   h, clear, alertBox, errorAlert, showIn, openDialog, dialogShell, announce, field, busy,
   tagEditor, tagList, tagsDialog, confirmDeleteDialog, copyValue, secretValue,
 } from '../ui.js';
+import { liveDetails, watchStreams, stateBadge, formatTime, viewers } from './live.js';
 
 const NAME_PATTERN = /^[a-zA-Z0-9-_]{0,128}$/;
 const ID_PATTERN = /^[a-zA-Z0-9]{1,64}$/;
@@ -107,11 +110,15 @@ function renderList(main, ctx) {
   let pageIndex = 0;
   let channels = [];
   let next;
+  let streams = null; // channel ARN -> live stream summary, once ListStreams has answered
 
   const refresh = h('button', { type: 'button', id: 'refresh-channels', onclick: () => load(pageIndex) }, 'Refresh');
   const createBtn = h('button', { type: 'button', id: 'create-channel', class: 'primary', onclick: () => createDialog(ctx, created) }, 'Create channel');
   const count = h('span', { class: 'count', id: 'channels-count' });
   const status = h('div', { id: 'channels-status' });
+  const liveCount = h('span', { class: 'live-count', id: 'live-count', 'aria-live': 'polite' });
+  const streamsStatus = h('div', { id: 'streams-status' });
+  const refreshed = h('p', { class: 'hint refreshed', id: 'streams-refreshed' });
   const table = h('div', { id: 'channels-table', class: 'table-wrap' });
   const prev = h('button', { type: 'button', id: 'channels-prev', class: 'pager-button', 'aria-label': 'Previous page', disabled: true, onclick: () => load(pageIndex - 1) }, '‹');
   const nextBtn = h('button', { type: 'button', id: 'channels-next', class: 'pager-button', 'aria-label': 'Next page', disabled: true, onclick: () => load(pageIndex + 1) }, '›');
@@ -135,12 +142,14 @@ function renderList(main, ctx) {
       `Region: ${ctx.regionName} (${ctx.region}).`),
     h('section', { class: 'container', 'aria-labelledby': 'channels-heading' },
       h('div', { class: 'container-header' },
-        h('h2', { id: 'channels-heading' }, 'Channels ', count),
+        h('h2', { id: 'channels-heading' }, 'Channels ', count, ' ', liveCount),
         h('div', { class: 'pager', role: 'group', 'aria-label': 'Pages' },
           h('label', { for: 'channels-page-size', class: 'visually-hidden' }, 'Channels per page'), sizeSelect,
           prev, pageLabel, nextBtn)),
       status,
-      table));
+      streamsStatus,
+      table,
+      refreshed));
 
   if (flash) {
     showIn(status, flash);
@@ -200,18 +209,56 @@ function renderList(main, ctx) {
         pageIndex === 0 ? h('p', {}, `No channel in ${ctx.regionName} yet. Create one to get a playback URL to protect with tokens.`) : null));
       return;
     }
-    const rows = channels.map((ch) => h('tr', { 'data-arn': ch.arn, 'data-name': ch.name },
+    const rows = channels.map((ch) => h('tr', { 'data-arn': ch.arn, 'data-name': ch.name, 'data-state': streamState(ch) },
       h('td', { 'data-label': 'Name', class: 'channel-name' },
         h('a', { href: `#/channels/${channelId(ch.arn)}` }, ch.name || h('span', {}, channelId(ch.arn), h('span', { class: 'muted' }, ' (no name)')))),
       h('td', { 'data-label': 'ARN', class: 'channel-arn mono small' }, ch.arn),
+      h('td', { 'data-label': 'Stream', class: 'channel-stream' }, streamBadge(ch)),
+      h('td', { 'data-label': 'Viewers', class: 'channel-viewers' }, streamViewers(ch)),
+      h('td', { 'data-label': 'Started', class: 'channel-started' }, streamStart(ch)),
       h('td', { 'data-label': 'Playback authorization', class: 'channel-auth' }, authBadge(ch.authorized)),
       h('td', { 'data-label': 'Latency mode', class: 'channel-latency', 'data-value': ch.latencyMode }, label(LATENCY_MODES, ch.latencyMode)),
       h('td', { 'data-label': 'Channel type', class: 'channel-type', 'data-value': ch.type }, label(TYPES, ch.type))));
     showIn(table, h('table', { class: 'table', id: 'channels' },
       h('caption', { class: 'visually-hidden' }, `Channels in ${ctx.regionName}, page ${pageIndex + 1}`),
-      h('thead', {}, h('tr', {}, ['Name', 'ARN', 'Playback authorization', 'Latency mode', 'Channel type'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ['Name', 'ARN', 'Stream', 'Viewers', 'Started', 'Playback authorization', 'Latency mode', 'Channel type'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, rows)));
   }
+
+  // The stream columns: blank until ListStreams has answered, then Live or Offline.
+  function streamState(ch) {
+    if (!streams) return null;
+    return streams.has(ch.arn) ? 'LIVE' : 'OFFLINE';
+  }
+  function streamBadge(ch) {
+    return streams ? stateBadge(streams.get(ch.arn)) : h('span', { class: 'muted' }, '…');
+  }
+  function streamViewers(ch) {
+    const s = streams && streams.get(ch.arn);
+    return s ? viewers(s.viewerCount) : h('span', { class: 'muted' }, '-');
+  }
+  function streamStart(ch) {
+    const s = streams && streams.get(ch.arn);
+    return s ? formatTime(s.startTime) : h('span', { class: 'muted' }, '-');
+  }
+
+  // The live streams are asked for again every few seconds; their cells change in place,
+  // so that focus and the rest of the table stay as they are.
+  watchStreams(ctx, (live, when) => {
+    streams = live;
+    clear(streamsStatus);
+    liveCount.textContent = `${live.size} live`;
+    liveCount.dataset.count = String(live.size);
+    refreshed.textContent = `Live streams refreshed at ${when.toLocaleTimeString()}; the page asks again every few seconds while it is open.`;
+    for (const tr of table.querySelectorAll('tr[data-arn]')) {
+      const ch = channels.find((c) => c.arn === tr.dataset.arn);
+      if (!ch) continue;
+      tr.dataset.state = streamState(ch);
+      tr.querySelector('.channel-stream').replaceChildren(streamBadge(ch));
+      tr.querySelector('.channel-viewers').replaceChildren(streamViewers(ch));
+      tr.querySelector('.channel-started').replaceChildren(streamStart(ch));
+    }
+  }, (err) => showIn(streamsStatus, errorAlert(err, 'Reading the live streams')), refreshed);
 
   load(0);
 }
@@ -398,6 +445,7 @@ function renderDetails(main, ctx, id) {
   let keyError = null;
   let policy = null; // the policy, or {arn} if it could not be read
   let keyCount = null;
+  let live = null; // the Live stream and Stream sessions sections, once the channel is known
 
   // The revocation form is built once: its status survives redraws of the rest.
   const viewerId = h('input', { type: 'text', id: 'revoke-viewer-id', maxlength: MAX_VIEWER_ID, autocomplete: 'off', spellcheck: 'false', required: true });
@@ -443,7 +491,9 @@ function renderDetails(main, ctx, id) {
     if (!ctx.alive()) return;
     content.removeAttribute('aria-busy');
     deleteBtn.disabled = false;
+    live = liveDetails(ctx, () => ch, status);
     draw();
+    live.start();
   }
 
   async function loadStreamKey() {
@@ -552,7 +602,8 @@ function renderDetails(main, ctx, id) {
         }, 'Manage tags')),
       h('div', { id: 'channel-tag-list' }, tagList(ch.tags)));
 
-    content.replaceChildren(playback, general, stream, revokeSection, tagsSection);
+    const [liveSection, sessionsSection] = live.sections;
+    content.replaceChildren(liveSection, playback, general, stream, sessionsSection, revokeSection, tagsSection);
     if (focusedId && !document.activeElement?.id) document.getElementById(focusedId)?.focus();
   }
 
