@@ -172,7 +172,7 @@ func TestConsoleChannels(t *testing.T) {
 		if got, want := e.text("#created-ingest-server"), "rtmps://"+aws.ToString(ch.IngestEndpoint)+":443/app/"; got != want {
 			t.Errorf("ingest server shown %q, want %q", got, want)
 		}
-		e.waitText("#create-channel-dialog", "playkey does not ingest video")
+		e.waitText("#create-channel-dialog", "Where the broadcast goes.")
 		e.click("#copy-created-stream-key")
 		e.waitText("#copy-created-stream-key", "Copied")
 		if got := e.clipboard(); got != streamKey {

@@ -96,9 +96,9 @@ function noKeysWarning() {
       h('a', { href: '#/keys' }, 'Create or import a playback key'), '.'));
 }
 
-function noIngestNote() {
-  return alertBox('info', 'playkey does not ingest video.',
-    h('p', {}, 'The ingest endpoint and stream key have the form Amazon IVS gives them, so that tools see what IVS would show, but nothing listens there: a broadcast sent to it goes nowhere. playkey manages channels and checks playback authorization (tokens and revocations) on its playback gate; it does not receive or transcode video.'));
+function ingestNote() {
+  return alertBox('info', 'Where the broadcast goes.',
+    h('p', {}, 'playkey serve receives streams over RTMP (and RTMPS or SRT when configured) at the ingest address it prints at startup, by default rtmp://127.0.0.1:1935/app/ with the stream key. The ingest endpoint above keeps the form Amazon IVS gives it unless the server runs with --ingest-url; a channel goes live when a broadcaster publishes with its stream key, and plays at its playback URL through the gate.'));
 }
 
 // ---- The list -------------------------------------------------------------------------
@@ -403,7 +403,7 @@ function createDialog(ctx, onCreated) {
             ? copyValue(key.value, 'stream key', { id: 'created-stream-key', copyId: 'copy-created-stream-key' })
             : h('span', { class: 'muted' }, 'The server returned no stream key.')),
           h('dt', {}, 'Playback URL'), h('dd', {}, copyValue(ch.playbackUrl, 'playback URL', { id: 'created-playback-url', copyId: 'copy-created-playback-url' })))),
-      noIngestNote());
+      ingestNote());
     clear(footer).append(close, view);
     dlg.querySelector('#copy-created-stream-key, #create-channel-close')?.focus();
   }
@@ -585,7 +585,7 @@ function renderDetails(main, ctx, id) {
         fact('Stream key', keyValue),
         ch.srt && ch.srt.endpoint ? fact('SRT endpoint', copyValue(`srt://${ch.srt.endpoint}:9000`, 'SRT endpoint', { id: 'channel-srt-endpoint' })) : null,
         ch.srt && ch.srt.passphrase ? fact('SRT passphrase', secretValue(ch.srt.passphrase, 'SRT passphrase', { id: 'channel-srt-passphrase' })) : null),
-      noIngestNote());
+      ingestNote());
 
     const revokeSection = h('section', { class: 'container', id: 'channel-revoke', 'aria-labelledby': 'revoke-heading' },
       h('h2', { id: 'revoke-heading' }, 'Revoke viewer sessions'),
