@@ -127,7 +127,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	apiCfg := api.Config{Store: store, Auth: api.SigV4(verifier), Logger: logger, PlaybackURL: playbackURL, TokenLeeway: gf.leeway,
 		IngestEndpoint: ingestEndpoint, SRTEndpoint: srtEndpoint}
 	if ingestRun != nil {
-		apiCfg.StreamStopper, apiCfg.Metadata = ingestAPI{ingestRun.srv}, ingestAPI{ingestRun.srv}
+		apiCfg.StreamStopper = ingestAPI{ingestRun.srv}
 	}
 	apiHandler := api.New(apiCfg)
 	logger.Info("channel playback URLs point at the playback gate", "base", playbackURL)
