@@ -32,7 +32,7 @@ type Registry struct {
 	// are set once the ingest server exists.
 	Stats  func(playkey.ARN) (ingest.Stats, bool)
 	Inject func(channel playkey.ARN, payload string) error
-	now   func() time.Time
+	now    func() time.Time
 
 	mu   sync.Mutex
 	live map[playkey.ARN]*reported // the streams this node recorded live
