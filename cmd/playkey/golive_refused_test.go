@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivs/types"
 
 	"github.com/playkey/playkey/internal/testenv"
+	"github.com/playkey/playkey/postgres/pgtest"
 )
 
 // TestGoLiveRefusedSessions: a publish with a valid key that is refused before it goes live
@@ -203,4 +205,63 @@ func TestPutMetadataSeparateNodes(t *testing.T) {
 	if ok > 5*int(took/time.Second+1) {
 		t.Errorf("%d calls accepted in %v, more than 5 a second", ok, took)
 	}
+}
+
+// TestGoLiveAnnouncedToGates: on PostgreSQL a gate hears of a channel going live and of its
+// end from the store's announcements. The gate caches "not live" for announcedTTL while it
+// hears them, so a gate that asked just before the publish serves the stream well before
+// that record would expire; the announcements of the start and of the end reach its log.
+func TestGoLiveAnnouncedToGates(t *testing.T) {
+	testenv.Need(t, "ffmpeg")
+	ctx := context.Background()
+	_, storeURL := pgtest.Schema(t)
+	dir := t.TempDir()
+	credFile, creds := writeCredentials(t, dir, "123456789012")
+	api := startServer(t, filepath.Join(dir, "api"), "--credentials", credFile, "--store", storeURL, "--ingest-addr", "", "--playback-addr", "127.0.0.1:8081")
+	c := ivsClient(api.endpoint, creds[0], "us-west-2", nil)
+	rtmp := startIngestProcess(t, "--store", storeURL, "--data", t.TempDir())
+	g := startGate(t, "--store", storeURL, "--log-level", "debug")
+	out, err := c.CreateChannel(ctx, &ivs.CreateChannelInput{}) // LOW: 1 s segments
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.Channel.Arn)
+	path := (*out.Channel.PlaybackUrl)[strings.Index(*out.Channel.PlaybackUrl, "/api/video/v1/"):]
+	announced := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); strings.Count(g.Stderr.String(), "kind=stream") < n; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the gate did not hear %d stream announcements in 15 s:\n%s", n, g.Stderr)
+			}
+		}
+		if log := g.Stderr.String(); !strings.Contains(log, "arn="+arn) {
+			t.Fatalf("the stream announcement does not name the channel:\n%s", log)
+		}
+	}
+
+	// The announcement when the gate starts (ChangeAll) turns the longer records on.
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(g.Stderr.String(), "kind=all"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the gate does not listen to the store's announcements:\n%s", g.Stderr)
+		}
+	}
+	offline := time.Now()
+	if code, _, _ := httpGet(t, g.url+path); code != 404 {
+		t.Fatalf("offline channel through the gate: %d, want 404", code)
+	}
+	p := publish(t, rtmp+"/app/"+aws.ToString(out.StreamKey.Value), 60)
+	announced(1)
+	waitStatus(t, g.url+path, 200)
+	t.Logf("404 to 200 through the gate: %v (a record of not being live lasts %v)", time.Since(offline), announcedTTL)
+	if took := time.Since(offline); took >= announcedTTL {
+		t.Errorf("the gate served the stream %v after it cached the channel offline, not before the record expired (%v)", took, announcedTTL)
+	}
+	if _, err := c.StopStream(ctx, &ivs.StopStreamInput{ChannelArn: &arn}); err != nil {
+		t.Fatal(err)
+	}
+	if !p.wait(5 * time.Second) {
+		t.Fatal("ffmpeg still publishes 5 s after StopStream")
+	}
+	announced(3) // the stop's mark, then the end
+	waitStatus(t, g.url+path, 404)
 }
