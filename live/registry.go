@@ -60,7 +60,7 @@ const (
 var _ ingest.Authority = (*Registry)(nil)
 
 // NewRegistry returns the registry of an ingest taking the stream keys of region
-// ("" for every region); its Stats are set once the ingest server exists.
+// ("" for every region); its Stats and Inject are set once the ingest server exists.
 func NewRegistry(store playkey.Store, finder playkey.StreamKeyFinder, region string, log *slog.Logger) *Registry {
 	return &Registry{store: store, finder: finder, region: region, log: log, now: time.Now, live: make(map[playkey.ARN]*reported)}
 }
