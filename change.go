@@ -17,6 +17,9 @@ const (
 	// ChangeRevocations: a viewer-session revocation of Scope was recorded; read it with
 	// RevocationsSince.
 	ChangeRevocations
+	// ChangeStream: the channel ARN went live, or its live stream ended, moved to another
+	// origin or was stopped.
+	ChangeStream
 )
 
 func (k ChangeKind) String() string {
@@ -31,6 +34,8 @@ func (k ChangeKind) String() string {
 		return "policy"
 	case ChangeRevocations:
 		return "revocations"
+	case ChangeStream:
+		return "stream"
 	}
 	return "unknown"
 }
@@ -40,5 +45,5 @@ func (k ChangeKind) String() string {
 type Change struct {
 	Kind  ChangeKind
 	Scope Scope // every kind but ChangeAll
-	ARN   ARN   // ChangeChannel and ChangePolicy
+	ARN   ARN   // ChangeChannel, ChangePolicy and ChangeStream (the channel)
 }

@@ -1,6 +1,7 @@
 package playkey
 
 import (
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -181,4 +182,27 @@ func NewStreamKey(channel ARN, now time.Time) *StreamKey {
 type ChannelFilter struct {
 	Name                      string // exact match
 	PlaybackRestrictionPolicy ARN
+}
+
+// The ports of IVS's RTMP ingest: RTMPS on 443, RTMP on 1935.
+const (
+	RTMPSPort = "443"
+	RTMPPort  = "1935"
+)
+
+// IngestServerURL is the server URL broadcasters enter for a channel whose ingestEndpoint
+// is endpoint (the stream key follows it): rtmps://HOST:443/app/ for a bare HOST, as IVS
+// documents; for HOST:PORT, RTMP when the port is 1935 and RTMPS on any other port. The
+// model's ingestEndpoint carries no scheme, so a deployment announces plain RTMP by its
+// port (see serve's --ingest-url); the console's channel pages read it by the same rule.
+func IngestServerURL(endpoint string) string {
+	host, port, err := net.SplitHostPort(endpoint)
+	if err != nil || port == "" {
+		return "rtmps://" + net.JoinHostPort(strings.Trim(endpoint, "[]"), RTMPSPort) + "/app/"
+	}
+	scheme := "rtmps"
+	if port == RTMPPort {
+		scheme = "rtmp"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/app/"
 }

@@ -40,3 +40,18 @@ func TestNewChannelDefaults(t *testing.T) {
 		t.Errorf("SRT passphrases %q %q", a.SRTPassphrase, b.SRTPassphrase)
 	}
 }
+
+func TestIngestServerURL(t *testing.T) {
+	for endpoint, want := range map[string]string{
+		"0123456789ab.global-contribute.live-video.net": "rtmps://0123456789ab.global-contribute.live-video.net:443/app/",
+		"live.example.com:4443":                         "rtmps://live.example.com:4443/app/",
+		"live.example.com:443":                          "rtmps://live.example.com:443/app/",
+		"10.0.0.5:1935":                                 "rtmp://10.0.0.5:1935/app/",
+		"[::1]:1935":                                    "rtmp://[::1]:1935/app/",
+		"::1":                                           "rtmps://[::1]:443/app/",
+	} {
+		if got := playkey.IngestServerURL(endpoint); got != want {
+			t.Errorf("IngestServerURL(%q) = %q, want %q", endpoint, got, want)
+		}
+	}
+}

@@ -14,7 +14,6 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.9 // test only: the differential oracle for the token verifier
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/rogpeppe/go-internal v1.16.0 // test only: testscript for the CLI
-	golang.org/x/time v0.16.0 // PutMetadata's rate per channel
 	gopkg.in/ini.v1 v1.68.0
 	modernc.org/sqlite v1.62.0
 )

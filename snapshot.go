@@ -1,6 +1,7 @@
 package playkey
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
@@ -25,6 +26,21 @@ type Snapshot struct {
 	LastRevocationSeq int64
 	SingleUses        []SingleUseRecord
 	Secrets           map[string][]byte
+	// Streams are the stream sessions of every channel, ended or live.
+	Streams []*StreamRecord
+}
+
+// StreamRecord is a stream session as a store keeps it: the session, whether it is a
+// refused publish's (RecordRefusedStream), and what its ingest last reported, which makes
+// a session without an EndTime its channel's live stream until StreamTimeout after SeenAt.
+type StreamRecord struct {
+	Channel  ARN
+	Session  StreamSession
+	Refused  bool
+	Health   string
+	Origin   string
+	Stopping bool
+	SeenAt   time.Time
 }
 
 // SingleUseRecord is the recorded use of a single-use playback token.
@@ -44,6 +60,7 @@ func (s *Snapshot) Count() []KindCount {
 		{"viewer revocations", len(s.Revocations)},
 		{"single-use token records", len(s.SingleUses)},
 		{"secrets", len(s.Secrets)},
+		{"stream sessions", len(s.Streams)},
 	}
 }
 
@@ -152,7 +169,41 @@ func (s *Snapshot) canonical() map[string]map[string]map[string]string {
 	for name, v := range s.Secrets {
 		put("secret", name, fmt.Sprintf("%x", v))
 	}
+	for _, r := range s.Streams {
+		put("stream session", r.Channel.String()+" stream "+r.Session.ID, r.canonical())
+	}
 	return m
+}
+
+// streamCanon is a StreamRecord with its session in a canonical text (JSON, which follows
+// the pointer to the session's channel and sorts its tags).
+type streamCanon struct {
+	Session                string
+	Refused, Stopping      bool
+	Health, Origin, SeenAt string
+}
+
+func (r *StreamRecord) canonical() streamCanon {
+	ss := r.Session
+	ss.StartTime, ss.EndTime = millis(ss.StartTime), millis(ss.EndTime)
+	if r.Session.EndTime.IsZero() {
+		ss.EndTime = time.Time{}
+	}
+	if r.Session.Channel != nil {
+		ss.Channel = r.Session.Channel.Clone()
+		ss.Channel.CreatedAt = millis(ss.Channel.CreatedAt)
+	}
+	ss.Events = slices.Clone(r.Session.Events)
+	for i := range ss.Events {
+		ss.Events[i].Time = millis(ss.Events[i].Time)
+	}
+	ss.NonNil()
+	b, err := json.Marshal(ss)
+	if err != nil {
+		b = []byte(err.Error())
+	}
+	return streamCanon{Session: string(b), Refused: r.Refused, Stopping: r.Stopping, Health: r.Health, Origin: r.Origin,
+		SeenAt: millis(r.SeenAt).Format(time.RFC3339Nano)}
 }
 
 // millis truncates t to the millisecond, as stores keep it.

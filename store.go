@@ -149,6 +149,26 @@ type Store interface {
 	// descending); Page.After is the stream id of the last session of the previous page.
 	// ResourceNotFound when the channel does not exist.
 	StreamSessions(ctx context.Context, channel ARN, page Page) ([]*StreamSession, error)
+	// RecordRefusedStream records a stream that never went live, a publish with a valid
+	// key refused before it started (input that is not H.264/AAC, no media, a wrong SRT
+	// passphrase), as an ended session of channel: ss.ID (NewStreamID's form) from
+	// ss.StartTime to ss.EndTime with ss.Events (ss.Channel, Ingest and HasErrorEvent are
+	// the store's to set: the channel as it is now, nothing measured). It neither makes the
+	// channel live nor conflicts with its live stream. The channel keeps its latest
+	// MaxRefusedSessions refused sessions; older ones go in the same atomic step.
+	// ResourceNotFound when the channel does not exist; Conflict when the id is taken.
+	RecordRefusedStream(ctx context.Context, channel ARN, ss *StreamSession) error
+
+	// QueueMetadata queues a PutMetadata payload for the live stream of channel, for the
+	// ingest that holds it (PendingMetadata), in one atomic step that counts the calls of
+	// every node: Throttling when MetadataPerSecond payloads were queued for the channel in
+	// the second before at. ResourceNotFound when the channel does not exist,
+	// ChannelNotBroadcasting when it has no live stream. Payloads older than MetadataKeep
+	// are dropped.
+	QueueMetadata(ctx context.Context, channel ARN, payload string, at time.Time) error
+	// PendingMetadata returns the payloads queued for the stream id of channel after the
+	// one numbered after (0 for all kept), oldest first.
+	PendingMetadata(ctx context.Context, channel ARN, id string, after int64) ([]QueuedMetadata, error)
 
 	// RecordViewers records that gates saw the given playback sessions; a session seen again
 	// keeps its latest time. Sightings older than twice ViewerWindow are forgotten, so the

@@ -155,6 +155,33 @@ const (
 // older ones are dropped.
 const MaxStreamEvents = 500
 
+// MaxRefusedSessions is how many sessions of refused publishes (RecordRefusedStream) a
+// channel keeps: enough to see why a broadcaster keeps failing, bounded however often it
+// retries.
+const MaxRefusedSessions = 50
+
+// QueuedMetadata is a PutMetadata payload on its way to the ingest holding the stream.
+type QueuedMetadata struct {
+	Seq     int64 // increases with each payload queued for a channel
+	At      time.Time
+	Payload string
+}
+
+// PutMetadata's limits: MetadataPerSecond calls per channel, across every API node; a queued
+// payload is kept MetadataKeep, long enough for the ingest's checks (twice a second) to
+// read it, or MetadataMaxQueued per channel at most.
+const (
+	MetadataPerSecond = 5
+	MetadataKeep      = 10 * time.Second
+	MetadataMaxQueued = 60
+)
+
+// MetadataThrottled is the Throttling error of a PutMetadata beyond MetadataPerSecond.
+func MetadataThrottled() error {
+	return Errorf(ErrThrottling,
+		"PutMetadata allows at most %d requests per second per channel; batch the data into fewer calls", MetadataPerSecond)
+}
+
 // StreamUpdate is what an ingest reports of a live stream. Zero fields leave the stream as
 // it is; every update counts as a report (Stream.SeenAt).
 type StreamUpdate struct {

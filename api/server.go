@@ -63,9 +63,6 @@ type Config struct {
 	// StreamStopper, when set, disconnects publishers on StopStream at once (see
 	// StreamStopper); nil leaves it to the store's mark alone.
 	StreamStopper StreamStopper
-	// Metadata delivers PutMetadata's payloads; nil answers PutMetadata on a live channel
-	// with StreamUnavailable.
-	Metadata MetadataSink
 }
 
 // DefaultPlaybackURL is the playback gate's base URL at its default address.
@@ -84,11 +81,9 @@ type Server struct {
 	// playbackURL is Config.PlaybackURL, defaulted, without a trailing slash.
 	playbackURL string
 
-	stopper      StreamStopper
-	ingest, srt  string // Config.IngestEndpoint, Config.SRTEndpoint
-	metadata     MetadataSink
-	metadataRate channelRates
-	metrics      *metrics
+	stopper     StreamStopper
+	ingest, srt string // Config.IngestEndpoint, Config.SRTEndpoint
+	metrics     *metrics
 }
 
 // New returns the API handler.
@@ -104,12 +99,10 @@ func New(cfg Config) *Server {
 
 		playbackURL: strings.TrimSuffix(cfg.PlaybackURL, "/"),
 
-		stopper:      cfg.StreamStopper,
-		ingest:       cfg.IngestEndpoint,
-		srt:          cfg.SRTEndpoint,
-		metadata:     cfg.Metadata,
-		metadataRate: channelRates{n: metadataPerSecond},
-		metrics:      newMetrics(),
+		stopper: cfg.StreamStopper,
+		ingest:  cfg.IngestEndpoint,
+		srt:     cfg.SRTEndpoint,
+		metrics: newMetrics(),
 	}
 	if s.playbackURL == "" {
 		s.playbackURL = DefaultPlaybackURL

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/playkey/playkey"
 )
@@ -20,24 +17,15 @@ type StreamStopper interface {
 	StopStream(ctx context.Context, channel playkey.ARN) error
 }
 
-// MetadataSink inserts PutMetadata's payload into a channel's live stream, as timed
-// metadata the players receive. Errors that are *playkey.Error reach the client as they are
-// (ChannelNotBroadcasting when the stream has just ended); others are a 500.
-type MetadataSink interface {
-	PutMetadata(ctx context.Context, channel playkey.ARN, metadata string) error
-}
-
 // The model's limits of the stream operations: maxResults 1-100, default 100, for both
-// lists; PutMetadata carries at most 1 KB, at most 5 times a second per channel.
+// lists; PutMetadata carries at most 1 KB (its rate, playkey.MetadataPerSecond, is the
+// store's to count, across API nodes).
 var (
 	streamResults        = resultLimits{def: 100, max: 100}
 	streamSessionResults = resultLimits{def: 100, max: 100}
 )
 
-const (
-	maxMetadataBytes  = 1024
-	metadataPerSecond = 5
-)
+const maxMetadataBytes = 1024
 
 // isoTime formats a timestamp of the model's iso8601 format, as the published responses
 // show them (2020-05-05T21:55:38Z).
@@ -345,9 +333,10 @@ func (s *Server) listStreamSessions(ctx context.Context, c Caller, r *http.Reque
 	return out, nil
 }
 
-// putMetadata checks the request, that the channel is live, and the channel's rate, in
-// that order, and hands the payload to the ingest. The payload is never logged: the model
-// marks it sensitive.
+// putMetadata checks the request and queues the payload in the store, which checks that the
+// channel is live and its rate (across API nodes), in that order; the ingest node holding the
+// stream reads it there within its next check. The payload is never logged: the model marks
+// it sensitive.
 func (s *Server) putMetadata(ctx context.Context, c Caller, r *http.Request) (any, error) {
 	var in struct {
 		ChannelARN *string `json:"channelArn"`
@@ -368,51 +357,5 @@ func (s *Server) putMetadata(ctx context.Context, c Caller, r *http.Request) (an
 	case n > maxMetadataBytes:
 		return nil, playkey.Errorf(playkey.ErrValidation, "metadata is %d bytes; the most PutMetadata takes is %d (1 KB)", n, maxMetadataBytes)
 	}
-	if _, err := s.store.LiveStream(ctx, channel); err != nil {
-		return nil, err
-	}
-	if !s.metadataRate.allow(channel, s.now()) {
-		return nil, playkey.Errorf(playkey.ErrThrottling,
-			"PutMetadata allows at most %d requests per second per channel; batch the data into fewer calls", metadataPerSecond)
-	}
-	if s.metadata == nil {
-		return nil, playkey.Errorf(playkey.ErrStreamUnavailable, "this API node has no ingest to deliver metadata to")
-	}
-	if err := s.metadata.PutMetadata(ctx, channel, *in.Metadata); err != nil {
-		return nil, err
-	}
-	return nil, nil
-}
-
-// channelRates limits a call per channel to n a second (a token bucket of n tokens that
-// refills n a second), on this node: several API nodes each allow n.
-type channelRates struct {
-	n int
-
-	mu       sync.Mutex
-	limiters map[playkey.ARN]*rate.Limiter
-}
-
-// maxRateEntries bounds the limiters kept; idle ones are swept when it is reached.
-const maxRateEntries = 10_000
-
-func (l *channelRates) allow(channel playkey.ARN, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.limiters == nil {
-		l.limiters = map[playkey.ARN]*rate.Limiter{}
-	}
-	lim := l.limiters[channel]
-	if lim == nil {
-		if len(l.limiters) >= maxRateEntries {
-			for k, v := range l.limiters {
-				if v.TokensAt(now) >= float64(l.n) {
-					delete(l.limiters, k)
-				}
-			}
-		}
-		lim = rate.NewLimiter(rate.Limit(l.n), l.n)
-		l.limiters[channel] = lim
-	}
-	return lim.AllowN(now, 1)
+	return nil, s.store.QueueMetadata(ctx, channel, *in.Metadata, s.now())
 }

@@ -98,7 +98,7 @@ func TestStreamsWithAWSCLI(t *testing.T) {
 		t.Errorf("put-metadata printed %v", out)
 	}
 	channel, _ := playkey.ParseARN("arn", arn)
-	if got := ingest.received(channel); len(got) != 1 || got[0] != `{"my": "metadata"}` {
+	if got := ingest.received(t, channel); len(got) != 1 || got[0] != `{"my": "metadata"}` {
 		t.Errorf("the ingest received %q", got)
 	}
 	cli.fails("ValidationException", "put-metadata", "--channel-arn", arn, "--metadata", strings.Repeat("m", 1025))

@@ -19,14 +19,13 @@ import (
 )
 
 // fakeIngest stands for the ingest: it starts streams through the store as an ingest node
-// does, disconnects (ends the stream in the store) when the API stops one, and records the
-// metadata it is handed.
+// does, disconnects (ends the stream in the store) when the API stops one, and reads the
+// metadata queued for it.
 type fakeIngest struct {
 	store playkey.Store
 
-	mu       sync.Mutex
-	stopped  []playkey.ARN
-	metadata map[playkey.ARN][]string
+	mu      sync.Mutex
+	stopped []playkey.ARN
 }
 
 var testIngest = playkey.IngestConfiguration{
@@ -96,20 +95,24 @@ func (f *fakeIngest) StopStream(ctx context.Context, channel playkey.ARN) error 
 		playkey.StreamEvent{Name: playkey.EventSessionEnded, Type: playkey.EventTypeStateChange, Time: now})
 }
 
-func (f *fakeIngest) PutMetadata(_ context.Context, channel playkey.ARN, metadata string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.metadata == nil {
-		f.metadata = map[playkey.ARN][]string{}
+// received returns the payloads queued in the store for the channel's latest stream, as
+// the ingest holding it reads them.
+func (f *fakeIngest) received(t *testing.T, channel playkey.ARN) []string {
+	t.Helper()
+	ctx := context.Background()
+	ss, err := f.store.StreamSession(ctx, channel, "")
+	if err != nil {
+		t.Fatal(err)
 	}
-	f.metadata[channel] = append(f.metadata[channel], metadata)
-	return nil
-}
-
-func (f *fakeIngest) received(channel playkey.ARN) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.metadata[channel])
+	queued, err := f.store.PendingMetadata(ctx, channel, ss.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range queued {
+		out = append(out, m.Payload)
+	}
+	return out
 }
 
 // newStreamServer is the API with a fake ingest beside it; clock, when not nil, is its clock.
@@ -117,7 +120,7 @@ func newStreamServer(t *testing.T, clock func() time.Time) (*testServer, *fakeIn
 	t.Helper()
 	ingest := &fakeIngest{}
 	ts := newTestServerWith(t, func(cfg *api.Config) {
-		cfg.StreamStopper, cfg.Metadata, cfg.Now = ingest, ingest, clock
+		cfg.StreamStopper, cfg.Now = ingest, clock
 	})
 	ingest.store = ts.store
 	return ts, ingest
@@ -235,11 +238,11 @@ func TestStreamLifecycle(t *testing.T) {
 		t.Errorf("GetStreamSession by id: %v", err)
 	}
 
-	// PutMetadata reaches the ingest as sent.
+	// PutMetadata reaches the ingest, through the store, as sent.
 	if _, err := c.PutMetadata(ctx, &ivs.PutMetadataInput{ChannelArn: arn, Metadata: aws.String(`{"my": "metadata"}`)}); err != nil {
 		t.Fatal(err)
 	}
-	if got := ingest.received(channel); !slices.Equal(got, []string{`{"my": "metadata"}`}) {
+	if got := ingest.received(t, channel); !slices.Equal(got, []string{`{"my": "metadata"}`}) {
 		t.Errorf("the ingest received %q", got)
 	}
 
@@ -374,7 +377,7 @@ func TestPutMetadataRate(t *testing.T) {
 	}
 	wantErr(t, put(a), "ThrottlingException", 429)
 	channel, _ := playkey.ParseARN("arn", aws.ToString(a))
-	if n := len(ingest.received(channel)); n != 10 {
+	if n := len(ingest.received(t, channel)); n != 10 {
 		t.Errorf("the ingest received %d payloads, want the 10 accepted", n)
 	}
 }
@@ -467,9 +470,13 @@ func TestStopStreamThroughTheStore(t *testing.T) {
 	if err != nil || !got.Stopping {
 		t.Fatalf("the ingest's next report: %+v, %v; want Stopping", got, err)
 	}
-	// Without a metadata sink in this process, PutMetadata cannot deliver and says so.
-	_, err = c.PutMetadata(ctx, &ivs.PutMetadataInput{ChannelArn: arn, Metadata: aws.String("m")})
-	wantErr(t, err, "StreamUnavailable", 503)
+	// PutMetadata goes the same way: queued in the store for the ingest holding the stream.
+	if _, err := c.PutMetadata(ctx, &ivs.PutMetadataInput{ChannelArn: arn, Metadata: aws.String("m")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ingest.received(t, st.Channel); !slices.Equal(got, []string{"m"}) {
+		t.Errorf("queued for the ingest: %q", got)
+	}
 }
 
 // failingStopper is an ingest that cannot be reached.

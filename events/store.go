@@ -57,6 +57,17 @@ func (s *Store) EndStream(ctx context.Context, channel playkey.ARN, id string, e
 const nameTimeout = 5 * time.Second
 
 // emit publishes the events just recorded for the stream id of channel, in their order.
+// RecordRefusedStream records a publish refused before it went live: its session's
+// events (Session Created, Stream Failure, Session Ended) are sent as any stream's.
+func (s *Store) RecordRefusedStream(ctx context.Context, channel playkey.ARN, ss *playkey.StreamSession) error {
+	events := append([]playkey.StreamEvent(nil), ss.Events...) // as given, oldest first
+	err := s.Store.RecordRefusedStream(ctx, channel, ss)
+	if err == nil {
+		s.emit(ctx, channel, ss.ID, events)
+	}
+	return err
+}
+
 func (s *Store) emit(ctx context.Context, channel playkey.ARN, id string, events []playkey.StreamEvent) {
 	if len(events) == 0 {
 		return

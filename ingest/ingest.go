@@ -115,6 +115,8 @@ var (
 	ErrStopped       = errors.New("the stream was stopped")
 	ErrUnsupported   = errors.New("unsupported input")
 	ErrServerClosing = errors.New("the ingest server is closing")
+	ErrNoMedia       = errors.New("no media")
+	ErrPassphrase    = errors.New("SRT passphrase refused")
 )
 
 // Server is an ingest node: its listeners, its live streams and their HLS. Close ends it.

@@ -63,7 +63,7 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 	r := &gortmplib.Reader{Conn: sc}
 	if err := r.Initialize(); err != nil {
 		runErr = err
-		s.refuse(proto, c.RemoteAddr(), key, &ch, refusedNoMedia, fmt.Errorf("no media could be read: %w", err))
+		s.refuse(proto, c.RemoteAddr(), key, &ch, refusedNoMedia, fmt.Errorf("%w could be read: %w", ErrNoMedia, err))
 		return
 	}
 	p, err := s.rtmpPackager(ch, r)

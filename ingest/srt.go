@@ -74,13 +74,13 @@ func (s *Server) acceptSRT(req srt.ConnRequest) {
 		return
 	}
 	if !req.IsEncrypted() {
-		s.refuse("srt", remote, key, &ch, refusedPassphrase, errors.New("the stream is not encrypted: set passphrase to the channel's SRT passphrase"))
+		s.refuse("srt", remote, key, &ch, refusedPassphrase, fmt.Errorf("%w: the stream is not encrypted: set passphrase to the channel's SRT passphrase", ErrPassphrase))
 		req.Reject(srt.REJ_UNSECURE)
 		release()
 		return
 	}
 	if err := req.SetPassphrase(ch.SRTPassphrase); err != nil {
-		s.refuse("srt", remote, key, &ch, refusedPassphrase, errors.New("wrong passphrase: use the channel's SRT passphrase"))
+		s.refuse("srt", remote, key, &ch, refusedPassphrase, fmt.Errorf("%w: wrong passphrase: use the channel's SRT passphrase", ErrPassphrase))
 		req.Reject(srt.REJ_BADSECRET)
 		release()
 		return
@@ -126,7 +126,7 @@ func (s *Server) readMPEGTS(ls *liveStream, conn net.Conn, key string) error {
 	conn.SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	r := &mpegts.Reader{R: conn}
 	if err := r.Initialize(); err != nil {
-		err = fmt.Errorf("no MPEG-TS could be read: %w", err)
+		err = fmt.Errorf("%w: no MPEG-TS could be read: %w", ErrNoMedia, err)
 		s.refuse("srt", conn.RemoteAddr(), key, &ch, refusedNoMedia, err)
 		return err
 	}
@@ -212,7 +212,7 @@ func (s *Server) readMPEGTS(ls *liveStream, conn net.Conn, key string) error {
 				return setupErr
 			}
 			if p == nil {
-				err = fmt.Errorf("no H.264 key frame with its parameter sets: %w", err)
+				err = fmt.Errorf("%w: no H.264 key frame with its parameter sets: %w", ErrNoMedia, err)
 				s.refuse("srt", conn.RemoteAddr(), key, &ch, refusedNoMedia, err)
 				return err
 			}

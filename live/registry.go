@@ -28,10 +28,12 @@ type Registry struct {
 	finder playkey.StreamKeyFinder
 	region string
 	log    *slog.Logger
-	// Stats reads what arrived of a live stream; set once the ingest server exists. Nil
-	// for an engine that does not tell (a stream is then HEALTHY while connected).
-	Stats func(playkey.ARN) (ingest.Stats, bool)
-	now   func() time.Time
+	// Stats reads what arrived of a live stream, and Inject adds timed metadata to it; both
+	// are set once the ingest server exists. Stats is nil for an engine that does not tell
+	// (a stream is then HEALTHY while connected), Inject for one that cannot carry metadata.
+	Stats  func(playkey.ARN) (ingest.Stats, bool)
+	Inject func(channel playkey.ARN, payload string) error
+	now    func() time.Time
 
 	mu   sync.Mutex
 	live map[playkey.ARN]*reported // the streams this node recorded live
@@ -44,6 +46,7 @@ type reported struct {
 	recorded atomic.Bool // StartStream succeeded (set by Started or Check, read by Ended)
 	health   string
 	reported time.Time // the latest UpdateStream
+	metadata int64     // the Seq of the latest queued metadata injected
 }
 
 // Reporting: the store hears of a live stream every streamReportInterval, well within
@@ -58,7 +61,7 @@ const (
 var _ ingest.Authority = (*Registry)(nil)
 
 // NewRegistry returns the registry of an ingest taking the stream keys of region
-// ("" for every region); its Stats are set once the ingest server exists.
+// ("" for every region); its Stats and Inject are set once the ingest server exists.
 func NewRegistry(store playkey.Store, finder playkey.StreamKeyFinder, region string, log *slog.Logger) *Registry {
 	return &Registry{store: store, finder: finder, region: region, log: log, now: time.Now, live: make(map[playkey.ARN]*reported)}
 }
@@ -142,7 +145,28 @@ func (a *Registry) Check(ctx context.Context, ch ingest.Channel) error {
 	case st.Stopping:
 		return ingest.ErrStopped
 	}
+	a.injectMetadata(ctx, r)
 	return nil
+}
+
+// injectMetadata adds the PutMetadata payloads queued for the stream since the last check
+// (from the API on any node) to the stream. A store that cannot be read delays them to the
+// next check.
+func (a *Registry) injectMetadata(ctx context.Context, r *reported) {
+	if a.Inject == nil {
+		return
+	}
+	ch := r.stream.Channel.ARN
+	queued, err := a.store.PendingMetadata(ctx, ch, r.stream.ID, r.metadata)
+	if err != nil {
+		return
+	}
+	for _, m := range queued {
+		if err := a.Inject(ch, m.Payload); err != nil {
+			a.log.Warn("ingest: cannot add timed metadata to the stream", "channel", ch.String(), "err", err)
+		}
+		r.metadata = m.Seq
+	}
 }
 
 // measure returns the report of a live stream: its health and its ingest configuration as
@@ -277,22 +301,52 @@ func streamFailureCode(reason error) string {
 	return ""
 }
 
-// Refused records a refusal of a valid key as a Stream Failure of the channel's live stream,
-// when it has one (a second publisher); a refusal before any stream has no session to go to.
+// Refused records a refusal of a valid key. A second publisher (AlreadyLive) is a Stream
+// Failure of the channel's live stream; any other refusal (input that is not H.264/AAC, no
+// media, a wrong SRT passphrase) is a session of its own, ended as it began, with Session
+// Created, Stream Failure and Session Ended: the channel never went live, and the
+// broadcaster finds why in GetStreamSession and ListStreamSessions.
 func (a *Registry) Refused(ctx context.Context, ch ingest.Channel, reason error) {
-	st, err := a.store.LiveStream(ctx, ch.ARN)
-	if err != nil {
+	code := refusalCode(reason)
+	now := a.now()
+	failure := playkey.StreamEvent{Name: playkey.EventStreamFailure, Type: playkey.EventTypeStateChange, Code: code, Time: now}
+	switch {
+	case errors.Is(reason, ingest.ErrServerClosing):
+		return
+	case errors.Is(reason, ingest.ErrAlreadyLive):
+		st, err := a.store.LiveStream(ctx, ch.ARN)
+		if err != nil {
+			return // on this node, its record is being started
+		}
+		if _, err := a.store.UpdateStream(ctx, ch.ARN, st.ID, playkey.StreamUpdate{Events: []playkey.StreamEvent{failure}}); err != nil {
+			a.log.Warn("ingest: cannot record the refusal in the live stream's session", "channel", ch.ARN.String(), "err", err)
+		}
 		return
 	}
-	code := "StreamRefused"
+	ss := &playkey.StreamSession{ID: playkey.NewStreamID(), StartTime: now, EndTime: now, Events: []playkey.StreamEvent{
+		{Name: playkey.EventSessionCreated, Type: playkey.EventTypeStateChange, Time: now},
+		failure,
+		{Name: playkey.EventSessionEnded, Type: playkey.EventTypeStateChange, Time: now},
+	}}
+	if err := a.store.RecordRefusedStream(ctx, ch.ARN, ss); err != nil {
+		a.log.Warn("ingest: cannot record the refused publish as a stream session", "channel", ch.ARN.String(), "err", err)
+		return
+	}
+	a.log.Info("ingest: refused publish recorded", "channel", ch.ARN.String(), "stream_id", ss.ID, "code", code)
+}
+
+// refusalCode is the Stream Failure code of a refused publish (playkey's codes: IVS does not
+// publish its own).
+func refusalCode(reason error) string {
 	switch {
 	case errors.Is(reason, ingest.ErrAlreadyLive):
-		code = "AlreadyLive"
+		return "AlreadyLive"
 	case errors.Is(reason, ingest.ErrUnsupported):
-		code = "UnsupportedInput"
+		return "UnsupportedInput"
+	case errors.Is(reason, ingest.ErrNoMedia):
+		return "NoMedia"
+	case errors.Is(reason, ingest.ErrPassphrase):
+		return "BadPassphrase"
 	}
-	e := playkey.StreamEvent{Name: playkey.EventStreamFailure, Type: playkey.EventTypeStateChange, Code: code, Time: a.now()}
-	if _, err := a.store.UpdateStream(ctx, ch.ARN, st.ID, playkey.StreamUpdate{Events: []playkey.StreamEvent{e}}); err != nil {
-		a.log.Warn("ingest: cannot record the refusal in the live stream's session", "channel", ch.ARN.String(), "err", err)
-	}
+	return "StreamRefused"
 }

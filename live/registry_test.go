@@ -1,6 +1,9 @@
 package live
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -44,5 +47,24 @@ func TestStreamHealthReport(t *testing.T) {
 	stats.LastMedia = now.Add(time.Second)
 	if u = a.measure(r, now.Add(2*time.Second)); u.Health != playkey.HealthHealthy || len(u.Events) != 1 || u.Events[0].Name != playkey.EventStarvationEnd {
 		t.Fatalf("media again: %+v", u)
+	}
+}
+
+// TestRefusalCode: each refusal the ingest wraps in one of its errors has its own Stream
+// Failure code, whatever text surrounds it.
+func TestRefusalCode(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		code string
+	}{
+		{fmt.Errorf("%w: H.265/HEVC video; IVS takes H.264 video and AAC audio", ingest.ErrUnsupported), "UnsupportedInput"},
+		{fmt.Errorf("%w could be read: %w", ingest.ErrNoMedia, io.EOF), "NoMedia"},
+		{fmt.Errorf("%w: wrong passphrase: use the channel's SRT passphrase", ingest.ErrPassphrase), "BadPassphrase"},
+		{ingest.ErrAlreadyLive, "AlreadyLive"},
+		{errors.New("something else"), "StreamRefused"},
+	} {
+		if got := refusalCode(c.err); got != c.code {
+			t.Errorf("refusalCode(%v) = %q, want %q", c.err, got, c.code)
+		}
 	}
 }

@@ -51,10 +51,13 @@ const (
 	opSingleUse
 	opPing
 	opStreamKeyByValue
+	opRecordRefusedStream
+	opQueueMetadata
+	opPendingMetadata
 	numOps
 )
 
-var opNames = [numOps]string{"CreateKeyPair", "KeyPair", "KeyPairs", "DeleteKeyPair", "CreateChannel", "Channel", "Channels", "UpdateChannel", "DeleteChannel", "CreateStreamKey", "StreamKey", "StreamKeys", "DeleteStreamKey", "CreatePlaybackRestrictionPolicy", "PlaybackRestrictionPolicy", "PlaybackRestrictionPolicies", "UpdatePlaybackRestrictionPolicy", "DeletePlaybackRestrictionPolicy", "RevokeViewerSessions", "ViewerRevocation", "RevocationsSince", "StartStream", "UpdateStream", "EndStream", "StopStream", "LiveStream", "LiveStreams", "StreamSession", "StreamSessions", "RecordViewers", "ViewerCounts", "Tags", "TagResource", "UntagResource", "Secret", "SingleUse", "Ping", "StreamKeyByValue"}
+var opNames = [numOps]string{"CreateKeyPair", "KeyPair", "KeyPairs", "DeleteKeyPair", "CreateChannel", "Channel", "Channels", "UpdateChannel", "DeleteChannel", "CreateStreamKey", "StreamKey", "StreamKeys", "DeleteStreamKey", "CreatePlaybackRestrictionPolicy", "PlaybackRestrictionPolicy", "PlaybackRestrictionPolicies", "UpdatePlaybackRestrictionPolicy", "DeletePlaybackRestrictionPolicy", "RevokeViewerSessions", "ViewerRevocation", "RevocationsSince", "StartStream", "UpdateStream", "EndStream", "StopStream", "LiveStream", "LiveStreams", "StreamSession", "StreamSessions", "RecordViewers", "ViewerCounts", "Tags", "TagResource", "UntagResource", "Secret", "SingleUse", "Ping", "StreamKeyByValue", "RecordRefusedStream", "QueueMetadata", "PendingMetadata"}
 
 func (s *Store) CreateKeyPair(ctx context.Context, kp *playkey.KeyPair) (err error) {
 	defer s.observe(opCreateKeyPair, time.Now(), &err)
@@ -248,4 +251,19 @@ func (s *Store) StreamKeyByValue(ctx context.Context, value string) (_ *playkey.
 		return nil, errors.New("this store cannot look up stream keys")
 	}
 	return f.StreamKeyByValue(ctx, value)
+}
+
+func (s *Store) RecordRefusedStream(ctx context.Context, channel playkey.ARN, ss *playkey.StreamSession) (err error) {
+	defer s.observe(opRecordRefusedStream, time.Now(), &err)
+	return s.next.RecordRefusedStream(ctx, channel, ss)
+}
+
+func (s *Store) QueueMetadata(ctx context.Context, channel playkey.ARN, payload string, at time.Time) (err error) {
+	defer s.observe(opQueueMetadata, time.Now(), &err)
+	return s.next.QueueMetadata(ctx, channel, payload, at)
+}
+
+func (s *Store) PendingMetadata(ctx context.Context, channel playkey.ARN, id string, after int64) (_ []playkey.QueuedMetadata, err error) {
+	defer s.observe(opPendingMetadata, time.Now(), &err)
+	return s.next.PendingMetadata(ctx, channel, id, after)
 }

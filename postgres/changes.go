@@ -18,8 +18,8 @@ import (
 // would otherwise look like a quiet database for as long as TCP takes to notice.
 const listenHeartbeat = 10 * time.Second
 
-// Watch calls f with every change to key pairs, channels, playback restriction policies
-// and viewer revocations that any node commits to this store's schema, as PostgreSQL's
+// Watch calls f with every change to key pairs, channels, playback restriction policies,
+// viewer revocations and live streams (their start, end, origin and stop) that any node commits to this store's schema, as PostgreSQL's
 // NOTIFY delivers them, until ctx ends; it then returns ctx.Err(). It listens on a
 // connection of its own, outside the pool.
 //
@@ -124,6 +124,8 @@ func parseChange(payload string) (playkey.Change, bool) {
 		c.Kind, typ = playkey.ChangeChannel, playkey.TypeChannel
 	case "policy":
 		c.Kind, typ = playkey.ChangePolicy, playkey.TypePlaybackRestrictionPolicy
+	case "stream":
+		c.Kind, typ = playkey.ChangeStream, playkey.TypeChannel
 	default:
 		return playkey.Change{}, false
 	}

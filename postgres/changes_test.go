@@ -139,6 +139,21 @@ func TestWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.quiet(t, 200*time.Millisecond, "a revocation that changes nothing")
+	// A stream's start, stop and end are announced; its reports in between, and a refused
+	// publish's session, are not.
+	stream := playkey.Change{Kind: playkey.ChangeStream, Scope: scope, ARN: ch.ARN}
+	st := storetest.NewStream(ch.ARN)
+	expect("StartStream", stream, func() error { return b.StartStream(ctx, st) })
+	if _, err := b.UpdateStream(ctx, ch.ARN, st.ID, playkey.StreamUpdate{Health: playkey.HealthStarving}); err != nil {
+		t.Fatal(err)
+	}
+	w.quiet(t, 200*time.Millisecond, "a stream's report")
+	expect("StopStream", stream, func() error { _, err := b.StopStream(ctx, ch.ARN); return err })
+	expect("EndStream", stream, func() error { return b.EndStream(ctx, ch.ARN, st.ID, time.Now()) })
+	if err := b.RecordRefusedStream(ctx, ch.ARN, &playkey.StreamSession{ID: playkey.NewStreamID(), StartTime: time.Now(), EndTime: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	w.quiet(t, 200*time.Millisecond, "a refused publish")
 	expect("DeleteChannel", channel, func() error { return b.DeleteChannel(ctx, ch.ARN) })
 	expect("DeletePlaybackRestrictionPolicy", policy, func() error { return b.DeletePlaybackRestrictionPolicy(ctx, p.ARN) })
 

@@ -82,12 +82,34 @@ func export(ctx context.Context, q querier) (*playkey.Snapshot, error) {
 	for _, s := range secrets {
 		snap.Secrets[s.name] = s.value
 	}
+	if snap.Streams, err = queryAll(ctx, q, func(row pgx.Row) (*playkey.StreamRecord, error) {
+		var r playkey.StreamRecord
+		r.Channel.Type = playkey.TypeChannel
+		ss, err := scanSession(scanFunc(func(dest ...any) error {
+			return row.Scan(append([]any{&r.Channel.Account, &r.Channel.Region, &r.Channel.ID}, append(dest,
+				&r.Refused, &r.Health, &r.Origin, &r.Stopping, &r.SeenAt)...)...)
+		}))
+		if err != nil {
+			return nil, err
+		}
+		r.Session, r.SeenAt = *ss, r.SeenAt.UTC()
+		return &r, nil
+	}, `SELECT account, region, channel_id, id, start_time, end_time, channel, ingest, events, has_error_event,
+			refused, health, origin, stopping, seen_at
+		FROM stream_sessions ORDER BY account, region, channel_id, start_time, id`); err != nil {
+		return nil, err
+	}
 	return snap, nil
 }
 
+// scanFunc is a pgx.Row made of a scan function.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
 // importTables are the tables Import fills, in an order that satisfies foreign keys.
 var importTables = []string{"playback_restriction_policies", "channels", "stream_keys", "playback_key_pairs",
-	"viewer_revocations", "single_use_tokens", "secrets"}
+	"viewer_revocations", "single_use_tokens", "secrets", "stream_sessions"}
 
 // Import copies snap into the store, in one transaction, preserving every ARN, creation
 // time, tag and revocation sequence number; the revocation counter continues from
@@ -201,6 +223,27 @@ func importAll(ctx context.Context, tx pgx.Tx, snap *playkey.Snapshot) error {
 	for name, v := range snap.Secrets {
 		if _, err := tx.Exec(ctx, `INSERT INTO secrets (name, value) VALUES ($1, $2)`, name, v); err != nil {
 			return fmt.Errorf("secret %q: %w", name, err)
+		}
+	}
+	for _, r := range snap.Streams {
+		ss := r.Session
+		if r.Channel.Type != playkey.TypeChannel || ss.Channel == nil {
+			return fail(r.Channel, fmt.Errorf("stream session %s: not a channel's", ss.ID))
+		}
+		ss.NonNil()
+		var end *time.Time
+		if !ss.EndTime.IsZero() {
+			e := millis(ss.EndTime)
+			end = &e
+		}
+		_, err := tx.Exec(ctx,
+			`INSERT INTO stream_sessions (account, region, channel_id, id, start_time, end_time, channel, ingest, events,
+				has_error_event, refused, health, origin, stopping, seen_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			r.Channel.Account, r.Channel.Region, r.Channel.ID, ss.ID, millis(ss.StartTime), end, ss.Channel, ss.Ingest, ss.Events,
+			ss.HasErrorEvent, r.Refused, r.Health, r.Origin, r.Stopping, millis(r.SeenAt))
+		if err != nil {
+			return fail(r.Channel, fmt.Errorf("stream session %s: %w", ss.ID, err))
 		}
 	}
 	return nil

@@ -61,5 +61,39 @@ func (s *Store) Export(ctx context.Context) (*playkey.Snapshot, error) {
 	for _, s := range secrets {
 		snap.Secrets[s.name] = s.value
 	}
+	if snap.Streams, err = queryAll(ctx, tx, "export stream sessions", scanStreamRecord,
+		`SELECT `+recordColumns+` FROM stream_sessions ORDER BY account, region, channel_id, start_time, id`); err != nil {
+		return nil, err
+	}
 	return snap, nil
 }
+
+// recordColumns are a stream session's columns as scanStreamRecord reads them: the session
+// as stored (end_time as it is, not as a timed-out stream reads), then its live state.
+const recordColumns = `account, region, channel_id, id, start_time, end_time, channel, ingest, events, has_error_event,
+	refused, health, origin, stopping, seen_at`
+
+func scanStreamRecord(row scanner) (*playkey.StreamRecord, error) {
+	var (
+		r      playkey.StreamRecord
+		seenAt int64
+	)
+	ss, err := scanSession(scannerFunc(func(dest ...any) error {
+		if err := row.Scan(append(dest, &r.Refused, &r.Health, &r.Origin, &r.Stopping, &seenAt)...); err != nil {
+			return err
+		}
+		// The first columns are the channel's account, region and id.
+		r.Channel = playkey.ARN{Account: *dest[0].(*string), Region: *dest[1].(*string), Type: playkey.TypeChannel, ID: *dest[2].(*string)}
+		return nil
+	}))
+	if err != nil {
+		return nil, err
+	}
+	r.Session, r.SeenAt = *ss, time.UnixMilli(seenAt).UTC()
+	return &r, nil
+}
+
+// scannerFunc is a scanner made of a function.
+type scannerFunc func(dest ...any) error
+
+func (f scannerFunc) Scan(dest ...any) error { return f(dest...) }

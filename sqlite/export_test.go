@@ -86,7 +86,7 @@ func TestExport(t *testing.T) {
 	if d := want.Diff(got, 0); len(d) > 0 {
 		t.Errorf("export differs from the store (first: the store, second: the export):\n%s", d)
 	}
-	if got := fmt.Sprint(got.Count()); got != "[{playback key pairs 2} {playback restriction policies 2} {channels 2} {stream keys 2} {viewer revocations 3} {single-use token records 2} {secrets 1}]" {
+	if got := fmt.Sprint(got.Count()); got != "[{playback key pairs 2} {playback restriction policies 2} {channels 2} {stream keys 2} {viewer revocations 3} {single-use token records 2} {secrets 1} {stream sessions 0}]" {
 		t.Errorf("counts: %s", got)
 	}
 }

@@ -39,3 +39,12 @@ func (s *roundRobin) RecordViewers(ctx context.Context, seen []playkey.ViewerSig
 func (s *roundRobin) ViewerCounts(ctx context.Context, scope playkey.Scope, since time.Time) (map[playkey.ARN]int64, error) {
 	return s.next().ViewerCounts(ctx, scope, since)
 }
+func (s *roundRobin) RecordRefusedStream(ctx context.Context, channel playkey.ARN, ss *playkey.StreamSession) error {
+	return s.next().RecordRefusedStream(ctx, channel, ss)
+}
+func (s *roundRobin) QueueMetadata(ctx context.Context, channel playkey.ARN, payload string, at time.Time) error {
+	return s.next().QueueMetadata(ctx, channel, payload, at)
+}
+func (s *roundRobin) PendingMetadata(ctx context.Context, channel playkey.ARN, id string, after int64) ([]playkey.QueuedMetadata, error) {
+	return s.next().PendingMetadata(ctx, channel, id, after)
+}

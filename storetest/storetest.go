@@ -71,6 +71,8 @@ func Run(t *testing.T, open func(t *testing.T) playkey.Store) {
 		{"Secret", secretTests},
 		{"SingleUse", singleUseTests},
 		{"Stream", streamTests},
+		{"RefusedStream", refusedStreamTests},
+		{"Metadata", metadataTests},
 		{"Ping", pingTests},
 		{"Context", contextTests},
 		{"Messages", messageTests},

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
 	"github.com/aws/aws-sdk-go-v2/service/ivs/types"
+
+	"github.com/playkey/playkey"
 )
 
 var channelsCommand = &command{
@@ -230,7 +232,7 @@ func printChannel(std *stdio, c *types.Channel) {
 	fmt.Fprintf(std.out, "private:       %s\n", yesNo(c.Authorized))
 	fmt.Fprintf(std.out, "policy:        %s\n", orDash(aws.ToString(c.PlaybackRestrictionPolicyArn)))
 	fmt.Fprintf(std.out, "playback URL:  %s\n", aws.ToString(c.PlaybackUrl))
-	fmt.Fprintf(std.out, "ingest:        rtmps://%s:443/app/\n", aws.ToString(c.IngestEndpoint))
+	fmt.Fprintf(std.out, "ingest:        %s\n", playkey.IngestServerURL(aws.ToString(c.IngestEndpoint)))
 	fmt.Fprintf(std.out, "tags:          %s\n", formatTags(c.Tags))
 }
 

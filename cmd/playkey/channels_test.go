@@ -242,3 +242,42 @@ func TestChannelsCommands(t *testing.T) {
 		t.Fatalf("serve --playback-url ftp://x: exit %d %s", code, errOut)
 	}
 }
+
+// TestChannelsIngestServerURL: the ingest server the CLI prints is the URL --ingest-url
+// gives broadcasters, read back from the channel's ingestEndpoint, whatever the scheme and
+// port; plain RTMP on a port clients would read as RTMPS is refused at startup.
+func TestChannelsIngestServerURL(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ flag, endpoint, want string }{
+		{"", "", "rtmps://"}, // IVS's form; the host is per account
+		{"rtmps://live.example.com", "live.example.com", "rtmps://live.example.com:443/app/"},
+		{"rtmps://live.example.com:4443", "live.example.com:4443", "rtmps://live.example.com:4443/app/"},
+		{"rtmp://10.0.0.5", "10.0.0.5:1935", "rtmp://10.0.0.5:1935/app/"},
+		{"rtmp://10.0.0.5:1935/app/", "10.0.0.5:1935", "rtmp://10.0.0.5:1935/app/"},
+	} {
+		t.Run(c.flag, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"--ingest-addr", "", "--playback-url", "https://play.example.com"}
+			if c.flag != "" {
+				args = append(args, "--ingest-url", c.flag)
+			}
+			s := startServer(t, t.TempDir(), args...)
+			env := append(awsEnv(t, s.env), "PLAYKEY_ENDPOINT_URL="+s.endpoint)
+			out := mustRun(t, env, playkeyBin, "channels", "create")
+			line := regexp.MustCompile(`(?m)^ingest: +(\S+)$`).FindStringSubmatch(out)
+			if line == nil || !strings.HasPrefix(line[1], c.want) || !strings.HasSuffix(line[1], "/app/") {
+				t.Fatalf("channels create with --ingest-url %q printed:\n%s\nwant ingest: %s...", c.flag, out, c.want)
+			}
+			got := regexp.MustCompile(`"ingestEndpoint": "([^"]+)"`).FindStringSubmatch(mustRun(t, env, playkeyBin, "channels", "get",
+				regexp.MustCompile(`arn:aws:ivs:\S+:channel/\w+`).FindString(out), "--output", "json"))
+			if got == nil || c.endpoint != "" && got[1] != c.endpoint {
+				t.Errorf("ingestEndpoint %v, want %q", got, c.endpoint)
+			}
+		})
+	}
+	for _, flag := range []string{"rtmp://10.0.0.5:1936", "rtmps://live.example.com:1935"} {
+		if _, errOut, code := runCmd(t, nil, playkeyBin, "serve", "--data", t.TempDir(), "--ingest-addr", "", "--playback-url", "https://play.example.com", "--ingest-url", flag); code != 2 || !strings.Contains(errOut, "--ingest-url") {
+			t.Errorf("serve --ingest-url %s: exit %d %s, want a usage error", flag, code, errOut)
+		}
+	}
+}

@@ -151,7 +151,7 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 	fmt.Fprintf(std.out, "playkey gate listening on %s://%s\n", scheme(f.cert), ln.Addr())
 	logger.Info("playback gate", "addr", ln.Addr().String(), "origin", f.origin)
 	if w, ok := unwrapStore(store).(changeWatcher); ok {
-		go watchChanges(ctx, logger, w, g)
+		go watchChanges(ctx, logger, w, g, f.live)
 	}
 	reported := make(chan struct{})
 	go func() {
@@ -175,9 +175,15 @@ type changeWatcher interface {
 
 // watchChanges passes a store's announcements to the gate until ctx ends, so that changes
 // made through any node reach this gate at once rather than when its caches expire.
-func watchChanges(ctx context.Context, logger *slog.Logger, w changeWatcher, g *gate.Gate) {
+// live, when not nil, is the gate's record of live origins, which then relies on the
+// announcements of streams and keeps what it read for longer.
+func watchChanges(ctx context.Context, logger *slog.Logger, w changeWatcher, g *gate.Gate, live *liveOrigins) {
 	err := w.Watch(ctx, func(c playkey.Change) {
 		switch c.Kind {
+		case playkey.ChangeStream:
+			if live != nil {
+				live.forget(c.ARN)
+			}
 		case playkey.ChangeKeyPairs:
 			g.KeysChanged(c.Scope)
 		case playkey.ChangeChannel:
@@ -188,6 +194,9 @@ func watchChanges(ctx context.Context, logger *slog.Logger, w changeWatcher, g *
 			g.RevocationsChanged()
 		default:
 			g.AllChanged()
+			if live != nil {
+				live.forgetAll(true)
+			}
 		}
 		// Tests wait for this line rather than for a change to be fast enough.
 		if logger.Enabled(ctx, slog.LevelDebug) {
@@ -198,6 +207,9 @@ func watchChanges(ctx context.Context, logger *slog.Logger, w changeWatcher, g *
 			logger.Debug("gate: change announced", attrs...)
 		}
 	})
+	if live != nil {
+		live.forgetAll(false) // back to short-lived records
+	}
 	if err != nil && ctx.Err() == nil {
 		logger.Error("gate: no longer hearing the store's change announcements; caches expire on their own", "err", err)
 	}

@@ -134,7 +134,7 @@ func (f *ingestFlags) start(std *stdio, logger *slog.Logger, store, records play
 	if err != nil {
 		return fail(err)
 	}
-	auth.Stats = srv.Stats
+	auth.Stats, auth.Inject = srv.Stats, srv.PutMetadata
 	run.srv = srv
 	type proto struct {
 		name, addr string
@@ -192,21 +192,12 @@ func loopbackIfUnspecified(addr string) string {
 
 // ingestAPI is what the API of the same process asks of its ingest: StreamStopper's
 // immediate disconnection (a stream live elsewhere ends when its ingest reads the store's
-// mark) and MetadataSink's timed metadata.
+// mark). PutMetadata goes through the store, whichever node holds the stream.
 type ingestAPI struct{ srv *ingest.Server }
 
 func (i ingestAPI) StopStream(_ context.Context, channel playkey.ARN) error {
 	i.srv.Stop(channel)
 	return nil
-}
-
-func (i ingestAPI) PutMetadata(_ context.Context, channel playkey.ARN, metadata string) error {
-	if _, ok := i.srv.Live(channel); !ok {
-		// The store has it live (the API checked), so another node receives it.
-		return playkey.Errorf(playkey.ErrStreamUnavailable,
-			"the stream of channel %s is received by another ingest node; send PutMetadata to that node's API", channel)
-	}
-	return i.srv.PutMetadata(channel, metadata)
 }
 
 func runIngest(ctx context.Context, std *stdio, args []string) error {

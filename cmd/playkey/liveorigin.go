@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,6 +39,12 @@ type liveOrigins struct {
 	store    liveStreams    // the live streams every ingest node records, or nil
 	fallback string         // the operator's --origin template, or ""
 	cache    sync.Map       // playkey.ARN -> liveCacheEntry
+	// announced is set while the store announces stream changes (PostgreSQL's Watch),
+	// which drop a channel's record at once: records are then kept for announcedTTL.
+	announced atomic.Bool
+	// forgets counts the records dropped; a lookup that overlapped one keeps what it read
+	// only briefly, since it may predate the change.
+	forgets atomic.Int64
 }
 
 // liveStreams is the part of playkey.Store the gate reads live streams with.
@@ -51,11 +58,28 @@ type liveCacheEntry struct {
 }
 
 // Store records are cached briefly: a viewer asks for a part several times a second.
+// While the store announces stream changes, they are kept for announcedTTL: the
+// announcement drops them, and the bound is for what is not announced (a stream whose
+// ingest vanished times out in the store).
 const (
 	liveCacheTTL    = time.Second
 	offlineCacheTTL = 250 * time.Millisecond
 	storeErrorRetry = time.Second
+	announcedTTL    = 10 * time.Second
 )
+
+// forget drops what is cached of channel: it went live, ended, moved or was stopped.
+func (t *liveOrigins) forget(channel playkey.ARN) {
+	t.forgets.Add(1)
+	t.cache.Delete(channel)
+}
+
+// forgetAll drops every record, and says whether announcements are heard from now on.
+func (t *liveOrigins) forgetAll(announced bool) {
+	t.announced.Store(announced)
+	t.forgets.Add(1)
+	t.cache.Clear()
+}
 
 func (t *liveOrigins) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Host != liveOriginHost {
@@ -148,11 +172,16 @@ func (t *liveOrigins) lookup(ctx context.Context, arn playkey.ARN) string {
 	if cached && now.Before(prev.(liveCacheEntry).expires) {
 		return prev.(liveCacheEntry).url
 	}
+	forgets := t.forgets.Load()
 	st, err := t.store.LiveStream(ctx, arn)
+	liveTTL, offlineTTL := liveCacheTTL, offlineCacheTTL
+	if t.announced.Load() && t.forgets.Load() == forgets {
+		liveTTL, offlineTTL = announcedTTL, announcedTTL
+	}
 	switch {
 	case playkey.IsCode(err, playkey.ErrChannelNotBroadcasting), playkey.IsCode(err, playkey.ErrResourceNotFound),
 		err == nil && st.Origin == "":
-		t.cache.Store(arn, liveCacheEntry{expires: now.Add(offlineCacheTTL)})
+		t.keep(arn, liveCacheEntry{expires: now.Add(offlineTTL)}, forgets)
 		return ""
 	case err != nil:
 		// The store cannot be read: keep serving what was last known (else the channel is
@@ -166,8 +195,17 @@ func (t *liveOrigins) lookup(ctx context.Context, arn playkey.ARN) string {
 		t.cache.Store(arn, liveCacheEntry{url: stale, expires: now.Add(storeErrorRetry)})
 		return stale
 	}
-	t.cache.Store(arn, liveCacheEntry{url: st.Origin, expires: now.Add(liveCacheTTL)})
+	t.keep(arn, liveCacheEntry{url: st.Origin, expires: now.Add(liveTTL)}, forgets)
 	return st.Origin
+}
+
+// keep caches what a lookup read, unless a record was dropped since the lookup began
+// (forgets is the count it began with): what it read may predate that change.
+func (t *liveOrigins) keep(arn playkey.ARN, e liveCacheEntry, forgets int64) {
+	t.cache.Store(arn, e)
+	if t.forgets.Load() != forgets {
+		t.cache.Delete(arn)
+	}
 }
 
 func notFound(req *http.Request) *http.Response {

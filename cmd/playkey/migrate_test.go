@@ -100,6 +100,28 @@ func fill(t *testing.T, s playkey.Store) (uuids map[playkey.Scope][]string, secr
 	must(s.RevokeViewerSessions(ctx, gone.ARN, "erin", 1))
 	must(s.DeleteChannel(ctx, gone.ARN))
 
+	// Stream sessions: one ended with a measured ingest and health events, a refused
+	// publish's, and a live stream marked stopping.
+	ev := func(name, code string, at time.Time) playkey.StreamEvent {
+		return playkey.StreamEvent{Name: name, Type: playkey.EventTypeStateChange, Code: code, Time: at}
+	}
+	st1 := storetest.NewStream(ch1.ARN)
+	st1.StartTime = now.Add(-time.Hour)
+	must(s.StartStream(ctx, st1, ev(playkey.EventSessionCreated, "", st1.StartTime), ev(playkey.EventStreamStart, "", st1.StartTime)))
+	_, err := s.UpdateStream(ctx, ch1.ARN, st1.ID, playkey.StreamUpdate{Health: playkey.HealthStarving, Ingest: &playkey.IngestConfiguration{
+		Video: []playkey.VideoConfiguration{{Track: "Track0", Codec: "avc1.42C01E", Profile: "Baseline", Level: "3.0", TargetBitrate: 600_000, TargetFramerate: 30, Width: 640, Height: 360}},
+		Audio: []playkey.AudioConfiguration{{Track: "Track0", Codec: "mp4a.40.2", TargetBitrate: 64_000, SampleRate: 44100, Channels: 1}},
+	}, Events: []playkey.StreamEvent{{Name: playkey.EventStarvationStart, Type: playkey.EventTypeHealthChange, Time: now.Add(-50 * time.Minute)}}})
+	must(err)
+	must(s.EndStream(ctx, ch1.ARN, st1.ID, now.Add(-30*time.Minute), ev(playkey.EventStreamFailure, "IngestTimeout", now.Add(-30*time.Minute)),
+		ev(playkey.EventSessionEnded, "", now.Add(-30*time.Minute))))
+	must(s.RecordRefusedStream(ctx, ch2.ARN, &playkey.StreamSession{ID: playkey.NewStreamID(), StartTime: now, EndTime: now, Events: []playkey.StreamEvent{
+		ev(playkey.EventSessionCreated, "", now), ev(playkey.EventStreamFailure, "UnsupportedInput", now), ev(playkey.EventSessionEnded, "", now)}}))
+	st3 := storetest.NewStream(ch3.ARN)
+	must(s.StartStream(ctx, st3, ev(playkey.EventSessionCreated, "", now)))
+	_, err = s.StopStream(ctx, ch3.ARN)
+	must(err)
+
 	uuids = map[playkey.Scope][]string{}
 	for _, sc := range []playkey.Scope{migScopeA, migScopeA, migScopeC} {
 		u := playkey.RandomString(20)
@@ -163,6 +185,23 @@ func view(t *testing.T, s playkey.Store, uuids map[playkey.Scope][]string, secre
 			got, err := s.Channel(ctx, ch.ARN)
 			put("got "+ch.ARN.String(), got, err)
 			tags(ch.ARN)
+			sessions, err := s.StreamSessions(ctx, ch.ARN, playkey.Page{})
+			put("sessions of "+ch.ARN.String(), len(sessions), err)
+			for _, ss := range sessions {
+				got, err := s.StreamSession(ctx, ch.ARN, ss.ID)
+				for i, ss := range []*playkey.StreamSession{ss, got} {
+					if ss != nil {
+						c := *ss
+						c.Channel = nil // printed apart: a pointer prints as its address
+						put(fmt.Sprint("session ", i, " ", ss.ID), fmt.Sprintf("%+v %+v", c, *ss.Channel), err)
+					}
+				}
+			}
+			if st, err := s.LiveStream(ctx, ch.ARN); err == nil {
+				put("live stream of "+ch.ARN.String(), *st, nil)
+			} else {
+				put("live stream of "+ch.ARN.String(), playkey.ErrorCode(err), nil)
+			}
 			keys, err := s.StreamKeys(ctx, ch.ARN, playkey.Page{})
 			put("keys of "+ch.ARN.String(), len(keys), err)
 			for _, k := range keys {
@@ -235,7 +274,7 @@ func TestMigrate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "Copied") || !strings.Contains(out, "6 playback key pairs") {
+	if !strings.Contains(out, "Copied") || !strings.Contains(out, "6 playback key pairs") || !strings.Contains(out, "3 stream sessions") {
 		t.Errorf("output:\n%s", out)
 	}
 	t.Logf("output:\n%s", out)

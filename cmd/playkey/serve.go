@@ -51,7 +51,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	fs.StringVar(&cfg.credentials, "credentials", "", "AWS shared-credentials `FILE` (aws_access_key_id, aws_secret_access_key, aws_account_id per profile); default: DIR/credentials, created on first run")
 	fs.BoolVar(&cfg.anyKey, "insecure-accept-any-key", false, "accept any access key without checking its secret (throwaway CI only); the account is the key id if it is 12 digits")
 	fs.StringVar(&cfg.playbackURL, "playback-url", "", "public base `URL` of the playback gate for channels' playbackUrl, e.g. https://play.example.com (default: from --playback-addr)")
-	fs.StringVar(&cfg.ingestURL, "ingest-url", "", "`URL` at which broadcasters reach ingest, rtmps://HOST[:PORT] or rtmp://HOST[:PORT]: channels' ingestEndpoint becomes HOST, or HOST:PORT when the port is not IVS's (443 for RTMPS, 1935 for RTMP); default: IVS's form, which leads nowhere")
+	fs.StringVar(&cfg.ingestURL, "ingest-url", "", "`URL` at which broadcasters reach ingest, rtmps://HOST[:PORT] or rtmp://HOST[:1935]: channels' ingestEndpoint becomes HOST for RTMPS on 443 (IVS's form), HOST:PORT for RTMPS on another port, HOST:1935 for RTMP; default: IVS's form, which leads nowhere")
 	fs.StringVar(&cfg.ingestSRTURL, "ingest-srt-url", "", "`URL` at which broadcasters reach SRT ingest, srt://HOST[:PORT]: channels' srt.endpoint becomes HOST (HOST:PORT unless the port is 9000); default: IVS's form")
 	sf.register(fs)
 	lf.register(fs)
@@ -70,7 +70,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	if len(rest) > 0 {
 		return usageErrorf("serve takes no arguments, got %q", rest)
 	}
-	ingestEndpoint, err := endpointFlag("--ingest-url", cfg.ingestURL, map[string]string{"rtmps": "443", "rtmp": "1935"})
+	ingestEndpoint, err := ingestEndpointFlag(cfg.ingestURL)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func runServe(ctx context.Context, std *stdio, args []string) error {
 	apiCfg := api.Config{Store: store, Auth: api.SigV4(verifier), Logger: logger, PlaybackURL: playbackURL, TokenLeeway: gf.leeway,
 		IngestEndpoint: ingestEndpoint, SRTEndpoint: srtEndpoint}
 	if ingestRun != nil {
-		apiCfg.StreamStopper, apiCfg.Metadata = ingestAPI{ingestRun.srv}, ingestAPI{ingestRun.srv}
+		apiCfg.StreamStopper = ingestAPI{ingestRun.srv}
 	}
 	apiHandler := api.New(apiCfg)
 	mr.register(apiHandler)
@@ -231,6 +231,28 @@ func endpointFlag(name, value string, ports map[string]string) (string, error) {
 		return u.Hostname(), nil
 	}
 	return u.Host, nil
+}
+
+// ingestEndpointFlag returns the ingestEndpoint --ingest-url announces, in the form
+// playkey.IngestServerURL reads back to the same URL: HOST for rtmps://HOST[:443] (IVS's
+// form), HOST:PORT for RTMPS on another port, HOST:1935 for plain RTMP. Plain RTMP on
+// another port, or RTMPS on 1935, cannot be told apart from the endpoint and is refused.
+func ingestEndpointFlag(value string) (string, error) {
+	endpoint, err := endpointFlag("--ingest-url", value, map[string]string{"rtmps": playkey.RTMPSPort, "rtmp": playkey.RTMPPort})
+	if err != nil || value == "" {
+		return endpoint, err
+	}
+	u, _ := url.Parse(value)
+	switch {
+	case u.Scheme == "rtmp" && u.Port() != "" && u.Port() != playkey.RTMPPort:
+		return "", usageErrorf("--ingest-url %q: plain RTMP is announced on port %s only (channels' ingestEndpoint carries no scheme, and clients read any other port as RTMPS); listen on %s or use rtmps://",
+			value, playkey.RTMPPort, playkey.RTMPPort)
+	case u.Scheme == "rtmps" && u.Port() == playkey.RTMPPort:
+		return "", usageErrorf("--ingest-url %q: port %s announces plain RTMP; use another port for RTMPS", value, playkey.RTMPPort)
+	case u.Scheme == "rtmp":
+		return net.JoinHostPort(u.Hostname(), playkey.RTMPPort), nil
+	}
+	return endpoint, nil
 }
 
 // serveUntilDone serves until ctx ends (SIGINT or SIGTERM), then drains open requests.

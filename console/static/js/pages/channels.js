@@ -398,7 +398,7 @@ function createDialog(ctx, onCreated) {
         h('h3', {}, 'Stream configuration'),
         h('p', {}, 'A broadcasting tool needs the ingest server and the stream key. Copy the stream key now; it is a secret, so keep it out of screenshots and chats. The channel\'s page shows it again.'),
         h('dl', { class: 'facts facts-wide' },
-          h('dt', {}, 'Ingest server'), h('dd', {}, copyValue(`rtmps://${ch.ingestEndpoint}:443/app/`, 'ingest server', { id: 'created-ingest-server', copyId: 'copy-created-ingest' })),
+          h('dt', {}, 'Ingest server'), h('dd', {}, copyValue(`${/^(\[.*\]|[^:]*):\d+$/.test(ch.ingestEndpoint) ? (ch.ingestEndpoint.endsWith(':1935') ? 'rtmp' : 'rtmps') + '://' + ch.ingestEndpoint : 'rtmps://' + ch.ingestEndpoint + ':443'}/app/`, 'ingest server', { id: 'created-ingest-server', copyId: 'copy-created-ingest' })),
           h('dt', {}, 'Stream key'), h('dd', {}, key && key.value
             ? copyValue(key.value, 'stream key', { id: 'created-stream-key', copyId: 'copy-created-stream-key' })
             : h('span', { class: 'muted' }, 'The server returned no stream key.')),
@@ -581,7 +581,7 @@ function renderDetails(main, ctx, id) {
     const stream = h('section', { class: 'container', id: 'channel-stream', 'aria-labelledby': 'stream-heading' },
       h('h2', { id: 'stream-heading' }, 'Stream configuration'),
       h('dl', { class: 'facts facts-wide' },
-        fact('Ingest server', copyValue(`rtmps://${ch.ingestEndpoint}:443/app/`, 'ingest server', { id: 'channel-ingest-server', copyId: 'copy-ingest-server' })),
+        fact('Ingest server', copyValue(`${/^(\[.*\]|[^:]*):\d+$/.test(ch.ingestEndpoint) ? (ch.ingestEndpoint.endsWith(':1935') ? 'rtmp' : 'rtmps') + '://' + ch.ingestEndpoint : 'rtmps://' + ch.ingestEndpoint + ':443'}/app/`, 'ingest server', { id: 'channel-ingest-server', copyId: 'copy-ingest-server' })),
         fact('Stream key', keyValue),
         ch.srt && ch.srt.endpoint ? fact('SRT endpoint', copyValue(`srt://${ch.srt.endpoint}:9000`, 'SRT endpoint', { id: 'channel-srt-endpoint' })) : null,
         ch.srt && ch.srt.passphrase ? fact('SRT passphrase', secretValue(ch.srt.passphrase, 'SRT passphrase', { id: 'channel-srt-passphrase' })) : null),

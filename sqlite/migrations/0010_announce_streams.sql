@@ -1,0 +1,3 @@
+-- Nothing to do: PostgreSQL's 0010 announces live streams' starts, ends, moves and stops with
+-- NOTIFY. A gate on the embedded database reads them with short-lived records. The version
+-- exists so that the two stores' schema histories stay in step.
