@@ -195,8 +195,7 @@ func TestREADME(t *testing.T) {
 	}
 
 	tmp := t.TempDir()
-	repo := filepath.Join(tmp, "playkey")
-	copyRepo(t, "../..", repo)
+	repo := readmeClone(t)
 	home := filepath.Join(tmp, "home")
 	if err := os.Mkdir(home, 0o700); err != nil {
 		t.Fatal(err)
@@ -282,7 +281,7 @@ func TestREADME(t *testing.T) {
 			}
 			t.Fatalf("%s: the block failed (%v):\n%s\nit printed:\n%s", where, err, b.text, out.String())
 		}
-		t.Logf("%s: ran in %v", where, time.Since(began).Round(time.Millisecond))
+		t.Logf("%s: ran in %v; it printed:\n%s", where, time.Since(began).Round(time.Millisecond), out.String())
 	}
 	t.Logf("the README's blocks ran in %v", time.Since(start).Round(time.Millisecond))
 }
@@ -405,6 +404,35 @@ func lookPathIn(name string, env []string) (string, error) {
 		}
 	}
 	return "", exec.ErrNotFound
+}
+
+// readmeClone copies this repository to the same directory every run, as a fresh clone
+// would have it, and returns that directory. Go's build cache keys compiled packages by
+// their directory, so a new one each time would make the README's go run compile all of
+// playkey again. A lock beside it keeps two test processes from sharing it at once.
+func readmeClone(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(os.TempDir(), "playkey-readme-test")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	repo := filepath.Join(dir, "playkey")
+	t.Cleanup(func() {
+		os.RemoveAll(repo)
+		lock.Close() // and with it the lock
+	})
+	if err := os.RemoveAll(repo); err != nil {
+		t.Fatal(err)
+	}
+	copyRepo(t, "../..", repo)
+	return repo
 }
 
 // copyRepo copies the repository at src to dst as a clone would have it: without the Git
