@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -257,6 +258,9 @@ func TestREADME(t *testing.T) {
 			background[b.background] = p
 			p.waitReady(t, string(url))
 			t.Logf("%s: %s running, ready after %v", where, b.background, time.Since(p.started).Round(time.Millisecond))
+			if i == 0 {
+				checkStartupSample(t, string(readme), b.line, p)
+			}
 			continue
 		}
 		began := time.Now()
@@ -284,6 +288,51 @@ func TestREADME(t *testing.T) {
 		t.Logf("%s: ran in %v; it printed:\n%s", where, time.Since(began).Round(time.Millisecond), out.String())
 	}
 	t.Logf("the README's blocks ran in %v", time.Since(start).Round(time.Millisecond))
+}
+
+// checkStartupSample checks that the sample output printed after the quick start's block
+// (the first ```text block after the line of its fence) is what serve printed, line by
+// line, leaving out the lines the sample elides with "...".
+func checkStartupSample(t *testing.T, readme string, after int, p *readmeProcess) {
+	t.Helper()
+	lines := strings.Split(readme, "\n")[after:]
+	start := slices.Index(lines, "```text")
+	if start < 0 {
+		t.Fatalf("README.md: no ```text sample of serve's output after line %d", after)
+	}
+	end := slices.Index(lines[start+1:], "```")
+	if end < 0 {
+		t.Fatalf("README.md:%d: the sample of serve's output does not end", after+start+1)
+	}
+	var want []string
+	for _, l := range lines[start+1 : start+1+end] {
+		if strings.TrimSpace(l) != "" && !strings.Contains(l, "...") {
+			want = append(want, l)
+		}
+	}
+	if len(want) < 5 {
+		t.Fatalf("README.md:%d: the sample of serve's output has only %d lines to check", after+start+1, len(want))
+	}
+	// The lines were printed before the server answered, but may still be on their way
+	// through the pipes.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		printed := "\n" + p.out.String()
+		var missing []string
+		for _, l := range want {
+			if !strings.Contains(printed, "\n"+l+"\n") {
+				missing = append(missing, l)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("README.md:%d: the sample of serve's output has lines serve did not print:\n%s\nit printed:\n%s",
+				after+start+1, strings.Join(missing, "\n"), p.out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // readmeHangGuard bounds one block, and the wait for a background block to be ready. It
