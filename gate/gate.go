@@ -80,6 +80,9 @@ type Config struct {
 	ConnectTimeout, HeaderTimeout, IdleTimeout time.Duration
 	// Transport reaches the origin; nil means a transport with the timeouts above.
 	Transport http.RoundTripper
+	// OriginHeader is sent with every origin request, e.g. the Authorization that MediaMTX's
+	// hlsCDNSecret asks for. Its values are never logged.
+	OriginHeader http.Header
 	// WriteTimeout bounds each write to a client: a client that reads nothing for that
 	// long loses its connection, so slow or stalled readers cannot hold the gate.
 	// Default 30s.
@@ -182,9 +185,8 @@ func New(ctx context.Context, cfg Config) (*Gate, error) {
 	g.keys = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchKeys)
 	g.channels = newTTLCache(cfg.StateRefresh, cfg.RevocationStaleAfter, g.now, g.fetchChannel)
 	g.client = &http.Client{
-		Transport: cfg.Transport,
-		// A redirect could lead anywhere; the origin's directory is the only place served.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport:     cfg.Transport,
+		CheckRedirect: sameOriginRedirect,
 	}
 	if g.client.Transport == nil {
 		g.client.Transport = newTransport(cfg)
@@ -499,3 +501,22 @@ func redactPath(p string) string {
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// maxOriginRedirects bounds the redirects followed for one origin request.
+const maxOriginRedirects = 3
+
+// sameOriginRedirect follows a redirect only to the same scheme, host and port as the
+// request that led to it (MediaMTX since v1.18 answers a multivariant playlist request with
+// a 302 to the same URL plus ?cookieCheck=1); any other target is not followed, and the
+// redirect reaches the gate as an origin error. The origin is the only place served: a
+// redirect elsewhere could lead anywhere.
+func sameOriginRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > maxOriginRedirects {
+		return http.ErrUseLastResponse
+	}
+	prev := via[len(via)-1].URL
+	if req.URL.Scheme != prev.Scheme || !strings.EqualFold(req.URL.Host, prev.Host) || req.URL.User != nil {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}

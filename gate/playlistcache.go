@@ -40,6 +40,7 @@ type playlistCache struct {
 type cachedPlaylist struct {
 	body         []byte
 	cacheControl string
+	from         *url.URL // where body came from, after any same-origin redirect
 	until        time.Time
 
 	charged int // bytes counted against maxPlaylistCacheBytes
@@ -91,12 +92,12 @@ func (g *Gate) playlist(r *http.Request, u *url.URL) (*cachedPlaylist, *failure)
 		}
 		defer release()
 		g.m.playlistFetches.Add(1)
-		body, cc, age, f := g.readPlaylist(ctx, u)
+		body, cc, age, from, f := g.readPlaylist(ctx, u)
 		if f != nil {
 			return fetched{f: f}, nil
 		}
 		now := g.now()
-		e := &cachedPlaylist{body: body, cacheControl: cc, templates: make(map[templateKey]compiled)}
+		e := &cachedPlaylist{body: body, cacheControl: cc, from: from, templates: make(map[templateKey]compiled)}
 		if d := g.reuseFor(body, cc, age); d > 0 {
 			e.until = now.Add(d)
 			pc.put(key, e, now)

@@ -39,6 +39,9 @@ func (g *Gate) originRequestCtx(rctx context.Context, r *http.Request, method st
 		cancel()
 		return nil, nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "the origin URL is not valid"}
 	}
+	for k, v := range g.cfg.OriginHeader {
+		req.Header[k] = v
+	}
 	req.Header.Set("User-Agent", "playkey-gate")
 	if conditional && r != nil {
 		for _, k := range passedRequestHeaders {
@@ -97,7 +100,7 @@ func originStatus(resp *http.Response) *failure {
 	case resp.StatusCode >= 500:
 		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed, detail: detail}
 	case resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.StatusCode != http.StatusNotModified:
-		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed, detail: detail + "; the gate follows no redirects"}
+		return &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed, detail: detail + "; the gate follows redirects only to the origin's own scheme, host and port"}
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 		return &failure{status: resp.StatusCode, code: "not_found", reason: "the origin has no such file"}
 	case resp.StatusCode >= 400 && resp.StatusCode != http.StatusRequestedRangeNotSatisfiable:
@@ -171,39 +174,44 @@ func copyFlushing(w http.ResponseWriter, body io.Reader, writeTimeout time.Durat
 }
 
 // readPlaylist fetches a playlist whole, up to MaxPlaylistBytes. It returns the body,
-// the origin's Cache-Control, and the response's Age.
-func (g *Gate) readPlaylist(ctx context.Context, u *url.URL) ([]byte, string, time.Duration, *failure) {
+// the origin's Cache-Control, the response's Age, and the URL it came from (u, or where
+// the origin redirected to), against which its relative URIs resolve.
+func (g *Gate) readPlaylist(ctx context.Context, u *url.URL) ([]byte, string, time.Duration, *url.URL, *failure) {
 	resp, done, f := g.originRequestCtx(ctx, nil, http.MethodGet, u, false)
 	if f != nil {
-		return nil, "", 0, f
+		return nil, "", 0, nil, f
 	}
 	defer done()
 	defer resp.Body.Close()
 	if f := originStatus(resp); f != nil {
-		return nil, "", 0, f
+		return nil, "", 0, nil, f
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, "", 0, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed,
+		return nil, "", 0, nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: originFailed,
 			detail: fmt.Sprintf("%s answered %q for a playlist", u.Redacted(), resp.Status)}
 	}
 	if resp.ContentLength > g.cfg.MaxPlaylistBytes {
-		return nil, "", 0, tooLarge(g.cfg.MaxPlaylistBytes)
+		return nil, "", 0, nil, tooLarge(g.cfg.MaxPlaylistBytes)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, g.cfg.MaxPlaylistBytes+1))
 	if err != nil {
 		if isTimeout(err) || errors.Is(err, context.Canceled) {
-			return nil, "", 0, &failure{status: http.StatusGatewayTimeout, code: CodeOriginTimeout, reason: "the origin stopped sending the playlist"}
+			return nil, "", 0, nil, &failure{status: http.StatusGatewayTimeout, code: CodeOriginTimeout, reason: "the origin stopped sending the playlist"}
 		}
-		return nil, "", 0, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "reading the playlist from the origin failed"}
+		return nil, "", 0, nil, &failure{status: http.StatusBadGateway, code: CodeOriginError, reason: "reading the playlist from the origin failed"}
 	}
 	if int64(len(body)) > g.cfg.MaxPlaylistBytes {
-		return nil, "", 0, tooLarge(g.cfg.MaxPlaylistBytes)
+		return nil, "", 0, nil, tooLarge(g.cfg.MaxPlaylistBytes)
 	}
 	var age time.Duration
 	if a, err := strconv.ParseInt(resp.Header.Get("Age"), 10, 64); err == nil && a > 0 {
 		age = time.Duration(min(a, 3600)) * time.Second
 	}
-	return body, resp.Header.Get("Cache-Control"), age, nil
+	from := u
+	if resp.Request != nil && resp.Request.URL != nil {
+		from = resp.Request.URL
+	}
+	return body, resp.Header.Get("Cache-Control"), age, from, nil
 }
 
 func tooLarge(limit int64) *failure {

@@ -55,6 +55,6 @@ func (g *Gate) fetchAndRewrite(r *http.Request, sess *session, co *channelOrigin
 		return nil, "", f
 	}
 	defer release()
-	out, f := g.rewrite(e, sess, co, u)
+	out, f := g.rewrite(e, sess, co, e.from)
 	return out, e.cacheControl, f
 }

@@ -35,6 +35,7 @@ type gateFlags struct {
 	bind           sessionBind
 	connsPerClient int
 	trusted        prefixList
+	originHeader   headerList
 	// live finds channels live on playkey's ingest (liveorigin.go); nil when none can be.
 	live *liveOrigins
 }
@@ -42,6 +43,7 @@ type gateFlags struct {
 func (f *gateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "playback-addr", "127.0.0.1:8081", "`HOST:PORT` the playback gate listens on (port 0 picks a free port); serve runs the gate when --origin is set, and points channels' playbackUrl at http://HOST:PORT unless --playback-url is set")
 	fs.StringVar(&f.origin, "origin", "", "`TEMPLATE` URL of a channel's multivariant playlist on the HLS origin, with {region}, {account} and {channel}, e.g. http://127.0.0.1:8888/{channel}/index.m3u8; serve runs the playback gate only when it is set")
+	fs.Var(&f.originHeader, "origin-header", "`'NAME: VALUE'` header sent with every origin request (repeatable), e.g. 'Authorization: Bearer SECRET' for MediaMTX's hlsCDNSecret; values are never logged")
 	fs.StringVar(&f.countryHeader, "country-header", "", "request `HEADER` holding the viewer's ISO country code, set by a trusted proxy or CDN (e.g. CloudFront-Viewer-Country); without it, a policy that restricts countries refuses everyone")
 	fs.StringVar(&f.clientIPHeader, "client-ip-header", "", "request `HEADER` holding the client address, set by a trusted proxy (e.g. X-Real-IP, X-Forwarded-For), for the failed-verification limiter and --session-bind; believed only from --trusted-proxies; default: the connection's address")
 	fs.Var(&f.trusted, "trusted-proxies", "comma-separated `CIDRS` of the proxies whose --client-ip-header is believed, and whose connections are not limited per address; default: loopback only")
@@ -96,6 +98,7 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 		Viewers:              viewers,
 		Origin:               origin,
 		Transport:            transport,
+		OriginHeader:         http.Header(f.originHeader),
 		Logger:               logger,
 		Leeway:               f.leeway,
 		SessionLifetime:      f.sessionTTL,

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -65,4 +68,37 @@ func (l *prefixList) Set(v string) error {
 		*l = append(*l, p.Masked())
 	}
 	return nil
+}
+
+// headerList is a repeatable flag of "Name: value" request headers. String shows the
+// names only: values may be secrets (MediaMTX's hlsCDNSecret).
+type headerList http.Header
+
+func (l *headerList) String() string {
+	names := make([]string, 0, len(*l))
+	for k := range *l {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ",")
+}
+
+func (l *headerList) Set(v string) error {
+	name, value, ok := strings.Cut(v, ":")
+	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+	if !ok || !validHeaderName(name) || strings.ContainsAny(value, "\r\n\x00") {
+		return errors.New("want 'Name: value', a valid HTTP header")
+	}
+	if *l == nil {
+		*l = make(headerList)
+	}
+	http.Header(*l).Add(name, value)
+	return nil
+}
+
+// validHeaderName reports whether name is an RFC 9110 token.
+func validHeaderName(name string) bool {
+	return name != "" && strings.IndexFunc(name, func(r rune) bool {
+		return r > 0x7e || r <= ' ' || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r)
+	}) < 0
 }
