@@ -92,6 +92,11 @@ func (t *liveOrigins) RoundTrip(req *http.Request) (*http.Response, error) {
 		// nothing serves the channel, which players must read as "not live".
 		return notFound(req), nil
 	}
+	if resp != nil {
+		// The gate resolves a playlist's URIs against resp.Request.URL (the URL a redirect
+		// led to): it must stay the channel's own URL, not the ingest node's it stands for.
+		resp.Request = req
+	}
 	return resp, err
 }
 
