@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -370,20 +371,26 @@ func (p *readmeProcess) waitReady(t *testing.T, url string) {
 	t.Helper()
 	client := &http.Client{Timeout: 10 * time.Second}
 	deadline := time.Now().Add(readmeHangGuard)
+	last := "no answer"
 	for {
 		select {
 		case <-p.done:
-			t.Fatalf("%s: the background block ended (%v) before %s answered; it printed:\n%s", p.where, p.err, url, p.out)
+			t.Fatalf("%s: the background block ended (%v) before %s answered (last: %s); it printed:\n%s", p.where, p.err, url, last, p.out)
 		default:
 		}
-		if resp, err := client.Get(url); err == nil {
+		resp, err := client.Get(url)
+		if err != nil {
+			last = err.Error()
+		} else {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 			resp.Body.Close()
 			if resp.StatusCode/100 == 2 {
 				return
 			}
+			last = fmt.Sprintf("%s %s %s", resp.Status, resp.Header.Get("X-Playkey-Reason"), body)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %s did not answer within %v; the block printed:\n%s", p.where, url, readmeHangGuard, p.out)
+			t.Fatalf("%s: %s did not answer 2xx within %v (last: %s); the block printed:\n%s", p.where, url, readmeHangGuard, last, p.out)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
