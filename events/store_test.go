@@ -167,4 +167,21 @@ func TestStorePublishesRecordedEvents(t *testing.T) {
 	if want := []string{"Session Created", "Stream Start", "Starvation Start", "Stream End", "Session Ended"}; !reflect.DeepEqual(session, want) {
 		t.Fatalf("the session's events, oldest first: %v, want %v", session, want)
 	}
+
+	// A publish refused before it went live has its session, and its events go out too.
+	refused := &playkey.StreamSession{ID: playkey.NewStreamID(), StartTime: now, EndTime: now, Events: []playkey.StreamEvent{
+		ev(playkey.EventSessionCreated, playkey.EventTypeStateChange),
+		{Name: playkey.EventStreamFailure, Type: playkey.EventTypeStateChange, Code: "UnsupportedInput", Time: now},
+		ev(playkey.EventSessionEnded, playkey.EventTypeStateChange),
+	}}
+	if err := store.RecordRefusedStream(ctx, arn, refused); err != nil {
+		t.Fatal(err)
+	}
+	got = rec.take()
+	if n := names(got); !reflect.DeepEqual(n, []string{"Session Created", "Stream Failure", "Session Ended"}) {
+		t.Fatalf("RecordRefusedStream published %v", n)
+	}
+	if got[1].Detail.StreamID != refused.ID || got[1].Detail.Code != "UnsupportedInput" {
+		t.Errorf("the failure event: %+v", got[1])
+	}
 }
