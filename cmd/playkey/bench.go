@@ -41,9 +41,11 @@ func runBenchGate(ctx context.Context, std *stdio, args []string) error {
 	fs.IntVar(&bc.SegmentSize, "segment-size", 64<<10, "`BYTES` in each segment the origin serves (--against none)")
 	fs.IntVar(&bc.Segments, "segments", 10, "segments in each media playlist (--against none)")
 	fs.IntVar(&cc.Connections, "connections", 32, "wrk's open connections `N`, the same for the gate and nginx (--against nginx)")
+	fs.IntVar(&cc.Rounds, "rounds", 3, "rounds `N` of each admitted pair, nginx then the gate, whose medians are reported (--against nginx)")
 	fs.IntVar(&cc.Threads, "threads", runtime.NumCPU(), "wrk's threads `N` (--against nginx)")
 	fs.IntVar(&cc.Sessions, "sessions", 10_000, "sessions `N` admitted for the memory figure (--against nginx)")
-	fs.IntVar(&cc.Tokens, "tokens", 0, "fresh tokens `N` for the new-viewer measurement; 0: twice openssl's verifications per second times --duration (--against nginx)")
+	fs.IntVar(&cc.Tokens, "tokens", 0, "fresh tokens `N` for the new-viewer measurement; 0: twice openssl's verifications per second, at least 5000 a second, times --duration (--against nginx)")
+	fs.StringVar(&cc.CPUProfile, "cpuprofile", "", "write a CPU profile of the gate's process during each gate measurement to `PREFIX`-segment.pprof, -playlist, -auth and -newviewer (--against nginx)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -86,6 +88,8 @@ func runBenchGate(ctx context.Context, std *stdio, args []string) error {
 			return usageErrorf("--connections must be 1 to 10000")
 		case cc.Threads < 1 || cc.Threads > cc.Connections:
 			return usageErrorf("--threads must be 1 to --connections")
+		case cc.Rounds < 1 || cc.Rounds > 100:
+			return usageErrorf("--rounds must be 1 to 100")
 		case cc.Sessions < 1 || cc.Sessions > 1_000_000:
 			return usageErrorf("--sessions must be 1 to 1000000")
 		case cc.Tokens < 0 || cc.Tokens > 10_000_000:

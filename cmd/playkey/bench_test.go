@@ -19,7 +19,7 @@ func TestBenchGateAgainstNginx(t *testing.T) {
 	testenv.Need(t, "ffmpeg")
 	testenv.Need(t, "openssl")
 	var out, errb bytes.Buffer
-	code := run(t.Context(), []string{"bench", "gate", "--against", "nginx", "--duration", "1s", "--connections", "8", "--sessions", "1000", "--tokens", "400"}, &stdio{out: &out, err: &errb})
+	code := run(t.Context(), []string{"bench", "gate", "--against", "nginx", "--duration", "1s", "--connections", "8", "--rounds", "1", "--sessions", "1000", "--tokens", "400"}, &stdio{out: &out, err: &errb})
 	if code != 0 {
 		t.Fatalf("bench gate: exit %d\n%s%s", code, out.String(), errb.String())
 	}

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,11 +30,14 @@ type CompareConfig struct {
 	// Duration of each measurement, in whole seconds (wrk and openssl speed count seconds).
 	Duration    time.Duration
 	Connections int // wrk's open connections, the same for the gate and its reference
-	Threads     int // wrk's threads
+	// Rounds of each pair of admitted measurements, the reference and then the gate: a
+	// change in the machine's load touches both, and the medians are reported.
+	Rounds  int
+	Threads int // wrk's threads
 	// Sessions are admitted, each with its own token, for the memory figure.
 	Sessions int
 	// Tokens is how many fresh tokens the new-viewer measurement may use; 0: enough for
-	// twice openssl's verifications per second over Duration.
+	// twice openssl's verifications per second, and at least 5000 a second, over Duration.
 	Tokens int
 	// StartGate starts the playback gate over store in front of origin (a channel
 	// template, as --origin takes it), with X-Real-IP as its client address header believed
@@ -42,6 +47,9 @@ type CompareConfig struct {
 	Nginx, Wrk, FFmpeg, OpenSSL string
 	// Progress, when set, hears what the run is doing, one line at a time.
 	Progress io.Writer
+	// CPUProfile, when set, is the start of the files that get a CPU profile of this
+	// process during each of the gate's measurements: CPUProfile-segment.pprof and so on.
+	CPUProfile string
 }
 
 // StartedGate is a gate serving on loopback.
@@ -83,6 +91,7 @@ type Comparison struct {
 	NginxVersion string
 	SegmentBytes int
 	OpenSSLProcs int
+	Load         string // the load average when the measurements began, from /proc/loadavg
 	// Memory: the sessions admitted, and the growth of the Go heap (live bytes after a
 	// collection) and of the process's resident set while they were.
 	Sessions          int
@@ -96,8 +105,8 @@ type Comparison struct {
 // Print writes the comparison as a table for a person.
 func (c *Comparison) Print(w io.Writer) {
 	cc := c.Config
-	fmt.Fprintf(w, "playkey gate against %s, one run: wrk -t%d -c%d -d%v per measurement, reference first; %d CPUs, GOMAXPROCS %d; no access logs\n",
-		c.NginxVersion, cc.Threads, cc.Connections, cc.Duration, runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "playkey gate against %s, one run: wrk -t%d -c%d -d%v per measurement, median of %d rounds of reference then gate (new viewers: one); %d CPUs, GOMAXPROCS %d, load average %s; no access logs\n",
+		c.NginxVersion, cc.Threads, cc.Connections, cc.Duration, cc.Rounds, runtime.NumCPU(), runtime.GOMAXPROCS(0), c.Load)
 	fmt.Fprintf(w, "%-44s %12s %14s %8s %7s  %s\n", "path", "gate req/s", "reference/s", "ratio", "goal", "reference")
 	for _, r := range c.Rows {
 		mark := ""
@@ -133,6 +142,7 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 	if cc.Duration < time.Second || cc.Duration%time.Second != 0 {
 		return nil, errors.New("the duration must be whole seconds")
 	}
+	cc.Rounds = max(cc.Rounds, 1)
 	progress := func(format string, args ...any) {
 		if cc.Progress != nil {
 			fmt.Fprintf(cc.Progress, format+"\n", args...)
@@ -219,7 +229,9 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 		return nil, err
 	}
 	if cc.Tokens == 0 {
-		c.Config.Tokens = max(1000, int(2*verifies*cc.Duration.Seconds()))
+		// openssl's figure drops when the machine is busy; the floor keeps the gate from
+		// running out of tokens then.
+		c.Config.Tokens = int(max(2*verifies, 5000) * cc.Duration.Seconds())
 	}
 	progress("signing %d fresh tokens for the new viewers", c.Config.Tokens)
 	tokenFiles, err := writeTokenFiles(dir, key, channel, playback[len(gateURL):], c.Config.Tokens, cc.Threads)
@@ -227,29 +239,52 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 		return nil, err
 	}
 
+	c.Load = loadAverage()
 	w := wrk{path: cc.Wrk, threads: cc.Threads, connections: cc.Connections, duration: cc.Duration, progress: progress}
-	pair := func(name, against string, goal float64, ref, gate wrkTarget) error {
+	// runGate is w.run with the process's CPU profile written to file.
+	runGate := func(t wrkTarget, file string) (float64, error) {
+		if cc.CPUProfile == "" {
+			return w.run(ctx, t)
+		}
+		f, err := os.OpenFile(cc.CPUProfile+"-"+file+".pprof", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return 0, err
+		}
+		defer pprof.StopCPUProfile()
+		return w.run(ctx, t)
+	}
+	pair := func(name, against string, goal float64, ref, gate wrkTarget, profile string) error {
 		r := Row{Path: name, Against: against, Goal: goal}
-		var err error
-		if r.Reference, err = w.run(ctx, ref); err != nil {
-			return fmt.Errorf("%s, reference: %w", name, err)
+		var refs, gates []float64
+		for range cc.Rounds {
+			v, err := w.run(ctx, ref)
+			if err != nil {
+				return fmt.Errorf("%s, reference: %w", name, err)
+			}
+			refs = append(refs, v)
+			if v, err = runGate(gate, profile); err != nil {
+				return fmt.Errorf("%s, gate: %w", name, err)
+			}
+			gates = append(gates, v)
 		}
-		if r.Gate, err = w.run(ctx, gate); err != nil {
-			return fmt.Errorf("%s, gate: %w", name, err)
-		}
+		r.Reference, r.Gate = median(refs), median(gates)
 		c.Rows = append(c.Rows, r)
 		return nil
 	}
 	if err := pair(fmt.Sprintf("segment (%.0f KiB) of an admitted session", float64(ladder.segmentBytes)/1024), "nginx proxy_pass", GoalSegment,
-		wrkTarget{name: "segment, nginx", url: refBase + ladder.segment}, wrkTarget{name: "segment, gate", url: gateURL + segment}); err != nil {
+		wrkTarget{name: "segment, nginx", url: refBase + ladder.segment}, wrkTarget{name: "segment, gate", url: gateURL + segment}, "segment"); err != nil {
 		return nil, err
 	}
 	if err := pair("media playlist of an admitted session", "nginx proxy_pass", GoalPlaylist,
-		wrkTarget{name: "media playlist, nginx", url: refBase + "index.m3u8"}, wrkTarget{name: "media playlist, gate", url: gateURL + variant}); err != nil {
+		wrkTarget{name: "media playlist, nginx", url: refBase + "index.m3u8"}, wrkTarget{name: "media playlist, gate", url: gateURL + variant}, "playlist"); err != nil {
 		return nil, err
 	}
 	if err := pair("/_playkey/auth decision for auth_request", "nginx return 200", GoalAuth,
-		wrkTarget{name: "auth, nginx return 200", url: ngx.proxy + "/ok"}, wrkTarget{name: "auth, gate", url: gateURL + "/_playkey/auth", headers: []string{"X-Original-URI: " + segment}}); err != nil {
+		wrkTarget{name: "auth, nginx return 200", url: ngx.proxy + "/ok"}, wrkTarget{name: "auth, gate", url: gateURL + "/_playkey/auth", headers: []string{"X-Original-URI: " + segment}}, "auth"); err != nil {
 		return nil, err
 	}
 
@@ -258,7 +293,7 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 		return nil, err
 	}
 	m0 := g.Metrics()
-	rate, err := w.run(ctx, wrkTarget{name: "new viewers, gate", url: gateURL, script: script, args: []string{tokenFiles}})
+	rate, err := runGate(wrkTarget{name: "new viewers, gate", url: gateURL, script: script, args: []string{tokenFiles}}, "newviewer")
 	if err != nil {
 		return nil, fmt.Errorf("new viewers: %w", err)
 	}
@@ -336,4 +371,21 @@ func findURI(p, suffix string) string {
 		}
 	}
 	return ""
+}
+
+func median(v []float64) float64 {
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// loadAverage is the machine's 1, 5 and 15-minute load averages, or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
