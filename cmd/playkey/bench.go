@@ -92,8 +92,8 @@ func runBenchGate(ctx context.Context, std *stdio, args []string) error {
 			return usageErrorf("--rounds must be 1 to 100")
 		case cc.Sessions < 1 || cc.Sessions > 1_000_000:
 			return usageErrorf("--sessions must be 1 to 1000000")
-		case cc.Tokens < 0 || cc.Tokens > 10_000_000:
-			return usageErrorf("--tokens must be 0 to 10000000")
+		case cc.Tokens < 0 || cc.Tokens > 10_000_000 || (cc.Tokens > 0 && cc.Tokens < cc.Threads):
+			return usageErrorf("--tokens must be 0, or --threads to 10000000")
 		}
 		cc.Duration = bc.Duration
 		cc.Nginx, cc.Wrk, cc.FFmpeg, cc.OpenSSL = paths["nginx"], paths["wrk"], paths["ffmpeg"], paths["openssl"]
