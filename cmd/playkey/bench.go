@@ -44,7 +44,7 @@ func runBenchGate(ctx context.Context, std *stdio, args []string) error {
 	fs.IntVar(&cc.Rounds, "rounds", 3, "rounds `N` of each admitted pair, nginx then the gate, whose medians are reported (--against nginx)")
 	fs.IntVar(&cc.Threads, "threads", runtime.NumCPU(), "wrk's threads `N` (--against nginx)")
 	fs.IntVar(&cc.Sessions, "sessions", 10_000, "sessions `N` admitted for the memory figure (--against nginx)")
-	fs.IntVar(&cc.Tokens, "tokens", 0, "fresh tokens `N` for the new-viewer measurement; 0: twice openssl's verifications per second, at least 5000 a second, times --duration (--against nginx)")
+	fs.IntVar(&cc.Tokens, "tokens", 0, "fresh tokens `N` for the new-viewer measurement; 0: twice openssl's verifications per second, at least 8000 a second, times --duration (--against nginx)")
 	fs.StringVar(&cc.CPUProfile, "cpuprofile", "", "write a CPU profile of the gate's process during each gate measurement to `PREFIX`-segment.pprof, -playlist, -auth and -newviewer (--against nginx)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {

@@ -37,7 +37,7 @@ type CompareConfig struct {
 	// Sessions are admitted, each with its own token, for the memory figure.
 	Sessions int
 	// Tokens is how many fresh tokens the new-viewer measurement may use; 0: enough for
-	// twice openssl's verifications per second, and at least 5000 a second, over Duration.
+	// twice openssl's verifications per second, and at least 8000 a second, over Duration.
 	Tokens int
 	// StartGate starts the playback gate over store in front of origin (a channel
 	// template, as --origin takes it), with X-Real-IP as its client address header believed
@@ -231,7 +231,7 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 	if cc.Tokens == 0 {
 		// openssl's figure drops when the machine is busy; the floor keeps the gate from
 		// running out of tokens then.
-		c.Config.Tokens = int(max(2*verifies, 5000) * cc.Duration.Seconds())
+		c.Config.Tokens = int(max(2*verifies, 8000) * cc.Duration.Seconds())
 	}
 	progress("signing %d fresh tokens for the new viewers", c.Config.Tokens)
 	tokenFiles, err := writeTokenFiles(dir, key, channel, playback[len(gateURL):], c.Config.Tokens, cc.Threads)
