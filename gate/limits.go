@@ -107,14 +107,17 @@ func remove[V costed](m map[tokenHash]V, h tokenHash) int {
 
 // makeRoom makes room in a cache map for one more entry when it is full (maxCacheEntries,
 // or bytes, counting the new entry, over maxTokenCacheBytes): it drops the expired
-// entries, and arbitrary ones while it is still full. It returns the bytes it freed.
+// entries, and arbitrary ones until the map is at most 7/8 full in entries and bytes. It
+// returns the bytes it freed. The sweep reads every entry, so it leaves room for many:
+// a cache that stays full (more viewers, or bad tokens, than it holds) sweeps once per
+// maxCacheEntries/8 insertions, not on each under its lock.
 func makeRoom[V costed](m map[tokenHash]V, bytes int, expired func(V) bool) (freed int) {
-	full := func() bool { return len(m) >= maxCacheEntries || bytes-freed > maxTokenCacheBytes }
-	if !full() {
+	if len(m) < maxCacheEntries && bytes <= maxTokenCacheBytes {
 		return 0
 	}
+	over := func() bool { return len(m) > maxCacheEntries*7/8 || bytes-freed > maxTokenCacheBytes*7/8 }
 	for k, v := range m {
-		if expired(v) || full() {
+		if expired(v) || over() {
 			delete(m, k)
 			freed += v.cost()
 		}

@@ -79,6 +79,7 @@ type runningGate struct {
 	cancel context.CancelFunc
 	ended  chan struct{} // closed when serving ends
 	err    error
+	gate   *gate.Gate // nil when there is no gate
 }
 
 // stop drains the gate and returns how serving ended.
@@ -135,6 +136,7 @@ func (f *gateFlags) start(ctx context.Context, std *stdio, logger *slog.Logger, 
 		// count its connections as one client's.
 		exempt = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
+	run.gate = g
 	ln = gate.LimitConnections(ln, f.connsPerClient, exempt)
 	srv := &http.Server{
 		Handler:           g,

@@ -6,6 +6,7 @@ package gatebench
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -113,28 +114,8 @@ func Run(ctx context.Context, bc Config) (*Result, error) {
 	}
 	defer closeStore()
 
-	scope := playkey.Scope{Account: "000000000000", Region: "us-west-2"}
-	key, err := keypair.Generate()
+	key, channel, err := setupChannel(ctx, store)
 	if err != nil {
-		return nil, err
-	}
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	if err := store.CreateKeyPair(ctx, &playkey.KeyPair{
-		ARN:         playkey.ARN{Region: scope.Region, Account: scope.Account, Type: playkey.TypePlaybackKey, ID: playkey.NewID()},
-		Fingerprint: keypair.Fingerprint(der), PublicKeyDER: der, CreatedAt: now,
-	}); err != nil {
-		return nil, err
-	}
-	channel := playkey.ARN{Region: scope.Region, Account: scope.Account, Type: playkey.TypeChannel, ID: playkey.NewID()}
-	if err := store.CreateChannel(ctx, &playkey.Channel{
-		ARN: channel, Authorized: true, LatencyMode: playkey.LatencyLow, Type: playkey.ChannelStandard,
-		ContainerFormat: playkey.ContainerTS, CreatedAt: now,
-		Multitrack: playkey.Multitrack{Policy: playkey.MultitrackAllow, MaximumResolution: playkey.ResolutionFullHD},
-	}, nil); err != nil {
 		return nil, err
 	}
 
@@ -215,6 +196,36 @@ func Run(ctx context.Context, bc Config) (*Result, error) {
 		return nil, errors.New("no request completed")
 	}
 	return res, nil
+}
+
+// setupChannel creates a playback key pair and a private channel in store, and returns
+// the key pair's private key and the channel.
+func setupChannel(ctx context.Context, store playkey.Store) (*ecdsa.PrivateKey, playkey.ARN, error) {
+	scope := playkey.Scope{Account: "000000000000", Region: "us-west-2"}
+	key, err := keypair.Generate()
+	if err != nil {
+		return nil, playkey.ARN{}, err
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return nil, playkey.ARN{}, err
+	}
+	now := time.Now()
+	if err := store.CreateKeyPair(ctx, &playkey.KeyPair{
+		ARN:         playkey.ARN{Region: scope.Region, Account: scope.Account, Type: playkey.TypePlaybackKey, ID: playkey.NewID()},
+		Fingerprint: keypair.Fingerprint(der), PublicKeyDER: der, CreatedAt: now,
+	}); err != nil {
+		return nil, playkey.ARN{}, err
+	}
+	channel := playkey.ARN{Region: scope.Region, Account: scope.Account, Type: playkey.TypeChannel, ID: playkey.NewID()}
+	if err := store.CreateChannel(ctx, &playkey.Channel{
+		ARN: channel, Authorized: true, LatencyMode: playkey.LatencyLow, Type: playkey.ChannelStandard,
+		ContainerFormat: playkey.ContainerTS, CreatedAt: now,
+		Multitrack: playkey.Multitrack{Policy: playkey.MultitrackAllow, MaximumResolution: playkey.ResolutionFullHD},
+	}, nil); err != nil {
+		return nil, playkey.ARN{}, err
+	}
+	return key, channel, nil
 }
 
 // benchOrigin serves a multivariant playlist of three renditions, their media playlists,
