@@ -308,69 +308,6 @@ func TestKeygen(t *testing.T) {
 	_ = io.Discard
 }
 
-// TestQuickStartVerbatim runs what a newcomer runs: the export lines and the aws command
-// that serve prints, then the README's openssl and aws commands, as written (only the port
-// differs), in a shell with no AWS configuration of its own.
-func TestQuickStartVerbatim(t *testing.T) {
-	t.Parallel()
-	testenv.Need(t, "aws")
-	testenv.Need(t, "openssl")
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, after, ok := strings.Cut(string(readme), "In another shell, with those exports:\n\n```sh\n")
-	block, _, ok2 := strings.Cut(after, "```")
-	if !ok || !ok2 || !strings.Contains(block, "aws ivs import-playback-key-pair") {
-		t.Fatalf("README has no quick-start command block:\n%s", after)
-	}
-	dir := t.TempDir()
-	s := startServer(t, filepath.Join(dir, "data"))
-	var printed []string
-	for line := range strings.Lines(s.Stdout.String()) {
-		if l := strings.TrimSpace(line); strings.HasPrefix(l, "export ") || strings.HasPrefix(l, "aws ") {
-			printed = append(printed, l)
-		}
-	}
-	if len(printed) < 4 {
-		t.Fatalf("serve printed no export lines and command:\n%s", s.Stdout)
-	}
-	script := "set -e\n" + strings.Join(printed, "\n") + "\n" +
-		strings.ReplaceAll(block, "http://127.0.0.1:8080", s.endpoint)
-	home := t.TempDir()
-	cmd := exec.Command("sh", "-c", script)
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_PAGER=",
-		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials")}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the printed commands and the README's, run verbatim: %v\n%s\n%s", err, script, out)
-	}
-	_, fp := opensslFingerprint(t, filepath.Join(dir, "public.pem"))
-	i := strings.Index(string(out), `"keyPair"`)
-	var got struct{ KeyPair map[string]any }
-	if i < 0 || json.Unmarshal([]byte("{"+string(out[i:])), &got) != nil {
-		t.Fatalf("no keyPair in the output:\n%s", out)
-	}
-	if got.KeyPair["fingerprint"] != fp || got.KeyPair["name"] != "" ||
-		!regexp.MustCompile(`^arn:aws:ivs:us-west-2:000000000000:playback-key/[a-zA-Z0-9]{12}$`).MatchString(fmt.Sprint(got.KeyPair["arn"])) {
-		t.Fatalf("import printed %v; openssl fingerprint %s", got.KeyPair, fp)
-	}
-	if tags, ok := got.KeyPair["tags"].(map[string]any); !ok || len(tags) != 0 {
-		t.Fatalf("tags %v, want {}", got.KeyPair["tags"])
-	}
-}
-
-// opensslFingerprint returns the public key file's PEM and the fingerprint openssl computes.
-func opensslFingerprint(t *testing.T, pub string) (string, string) {
-	t.Helper()
-	pem, err := os.ReadFile(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem), testenv.OpenSSLFingerprint(t, "", pub)
-}
-
 // TestInsecureAcceptAnyKey: the opt-in accepts any access key and secret, the account is a
 // 12-digit key id, the server says so loudly, and it creates and prints no credentials.
 func TestInsecureAcceptAnyKey(t *testing.T) {
