@@ -628,11 +628,13 @@ func TestGatesStoreOutage(t *testing.T) {
 		singleTried, admitted, staleAfter, slowest.Round(time.Millisecond))
 	for i, d := range admitted {
 		// The window runs from the gate's last read of the keys, up to a second (the cache's
-		// refresh) before the database stopped.
-		// The upper bound catches a gate that never stops admitting; a loaded machine may
-		// answer the last admitted request late.
-		if d < staleAfter-time.Second-200*time.Millisecond || d > staleAfter+10*time.Second {
-			t.Errorf("gate %d admitted known tokens for %v after the database stopped, want about %v", i, d, staleAfter)
+		// refresh) before the database stopped. How late in it the last admission is seen
+		// depends on how fast the requests go round (each single-use token waits for the
+		// store's timeout), so only its existence is checked, and the upper bound catches a
+		// gate that never stops admitting; a loaded machine may answer the last admitted
+		// request late.
+		if d <= 0 || d > staleAfter+10*time.Second {
+			t.Errorf("gate %d admitted known tokens for %v after the database stopped, want some time, about %v", i, d, staleAfter)
 		}
 	}
 
