@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/playkey/playkey"
+	"github.com/playkey/playkey/internal/testenv"
 )
 
 // fakeClock advances only when delivery waits: each wait is reported on waits and passes
@@ -85,7 +86,7 @@ func recv(t *testing.T, got chan request) request {
 	return request{}
 }
 
-func logLines(buf *syncBuffer, msg string) []map[string]any {
+func logLines(buf *testenv.SyncBuffer, msg string) []map[string]any {
 	var out []map[string]any
 	for line := range strings.Lines(buf.String()) {
 		var m map[string]any
@@ -95,18 +96,6 @@ func logLines(buf *syncBuffer, msg string) []map[string]any {
 	}
 	return out
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 
 var testARN = playkey.ARN{Region: "us-west-2", Account: "123456789012", Type: playkey.TypeChannel, ID: "abcdEFGH1234"}
 
@@ -127,7 +116,7 @@ func TestDeliverySignedAndRetried(t *testing.T) {
 	})
 	hookURL := strings.Replace(base, "http://", "http://user:hunter2@", 1) + "/hook?token=s3cr3t-query"
 	fc := newFakeClock()
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	secret := []byte("the events secret")
 	w, err := newWebhooks(Config{URLs: []string{hookURL}, Secret: secret, Logger: slog.New(slog.NewJSONHandler(logs, nil))}, fc.clock(fullJitter))
 	if err != nil {
@@ -188,7 +177,7 @@ func TestDeliveryAbandoned(t *testing.T) {
 		return http.StatusOK
 	})
 	fc := newFakeClock()
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	w, err := newWebhooks(Config{URLs: []string{hook}, Secret: []byte("k"), RetryFor: 3 * time.Second,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil))}, fc.clock(fullJitter))
 	if err != nil {
@@ -225,7 +214,7 @@ func TestQueueDropsOldest(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	w, err := newWebhooks(Config{URLs: []string{hook}, Secret: []byte("k"), QueueSize: 2,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil))}, newFakeClock().clock(fullJitter))
 	if err != nil {
@@ -294,7 +283,7 @@ func TestNewWebhooksRefuses(t *testing.T) {
 // be retried among them, are counted in a log line, as is an event published after.
 func TestCloseReportsUndelivered(t *testing.T) {
 	hook, got := receiver(t, func(int, []byte) int { return http.StatusBadGateway })
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	c := newFakeClock().clock(fullJitter)
 	retried := make(chan time.Duration, 1)
 	c.after = func(d time.Duration) <-chan time.Time { retried <- d; return nil } // the retry never comes

@@ -3,7 +3,6 @@ package gate
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,7 +27,7 @@ func TestNginx(t *testing.T) {
 	}
 	prefix := t.TempDir()
 	root := filepath.Join(prefix, "hls")
-	port := freePort(t)
+	port := testenv.FreePort(t)
 
 	// The files: the fixture's playlists and synthetic segments.
 	chanDir := filepath.Join(root, "live", "privCHAN0001")
@@ -184,16 +183,6 @@ http {
 	if r := ngx(s0, "Origin", "https://app.example"); r.StatusCode != 200 {
 		t.Errorf("strict origin, right Origin: %s", r.Status)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func writeFile(t *testing.T, path string, b []byte) {

@@ -23,16 +23,6 @@ import (
 // rtmpModule is where Debian's libnginx-mod-rtmp puts nginx-rtmp.
 const rtmpModule = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startNginxRTMP runs docs/nginx-rtmp/nginx.conf in a real nginx with nginx-rtmp, its
 // example ports, hooks address and HLS directory replaced by the test's. It returns the
 // RTMP base URL, the HLS directory, and the HLS base URL.
@@ -48,7 +38,7 @@ func startNginxRTMP(t *testing.T, hooksAddr string) (rtmp, hlsDir, hlsURL string
 	}
 	prefix := t.TempDir()
 	hlsDir = filepath.Join(prefix, "hls")
-	rtmpPort, httpPort := freeTCPPort(t), freeTCPPort(t)
+	rtmpPort, httpPort := testenv.FreePort(t), testenv.FreePort(t)
 	replaced := strings.NewReplacer(
 		"listen 1935;", fmt.Sprintf("listen 127.0.0.1:%d;", rtmpPort),
 		"push rtmp://127.0.0.1:1935/", fmt.Sprintf("push rtmp://127.0.0.1:%d/", rtmpPort),
@@ -125,7 +115,7 @@ var hooksLine = regexp.MustCompile(`playkey hooks: nginx-rtmp callbacks at http:
 func TestNginxRTMP(t *testing.T) {
 	testenv.Need(t, "ffmpeg")
 	ctx := context.Background()
-	hooksAddr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	hooksAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	rtmp, hlsDir, hlsURL := startNginxRTMP(t, hooksAddr)
 	s := startServer(t, t.TempDir(), "--ingest-addr", "", "--hooks-addr", hooksAddr, "--nginx-rtmp-hls-url", hlsURL)
 	if m := hooksLine.FindStringSubmatch(s.Stdout.String()); m == nil || m[1] != hooksAddr {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -125,4 +126,16 @@ func CheckNoRace(t testing.TB, name, stderr string) {
 	if i := strings.Index(stderr, "WARNING: DATA RACE"); i >= 0 {
 		t.Errorf("%s reported a data race:\n%s", name, stderr[i:])
 	}
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago, for a program the
+// test starts that cannot take port 0 (nginx's configuration files).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
