@@ -583,7 +583,7 @@ function renderDetails(main, ctx, id) {
       h('dl', { class: 'facts facts-wide' },
         fact('Ingest server', copyValue(`${/^(\[.*\]|[^:]*):\d+$/.test(ch.ingestEndpoint) ? (ch.ingestEndpoint.endsWith(':1935') ? 'rtmp' : 'rtmps') + '://' + ch.ingestEndpoint : 'rtmps://' + ch.ingestEndpoint + ':443'}/app/`, 'ingest server', { id: 'channel-ingest-server', copyId: 'copy-ingest-server' })),
         fact('Stream key', keyValue),
-        ch.srt && ch.srt.endpoint ? fact('SRT endpoint', copyValue(`srt://${ch.srt.endpoint}:9000`, 'SRT endpoint', { id: 'channel-srt-endpoint' })) : null,
+        ch.srt && ch.srt.endpoint ? fact('SRT endpoint', copyValue(`srt://${/^(\[.*\]|[^:]*):\d+$/.test(ch.srt.endpoint) ? ch.srt.endpoint : ch.srt.endpoint + ':9000'}`, 'SRT endpoint', { id: 'channel-srt-endpoint' })) : null,
         ch.srt && ch.srt.passphrase ? fact('SRT passphrase', secretValue(ch.srt.passphrase, 'SRT passphrase', { id: 'channel-srt-passphrase' })) : null),
       ingestNote());
 
