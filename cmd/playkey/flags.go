@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -112,4 +113,54 @@ func (f *tlsFlags) load(logger *slog.Logger) (*certfile.Source, error) {
 	}
 	logger.Info("tls certificate loaded", certfile.Describe(src.Leaf())...)
 	return src, nil
+}
+
+// beside is what `gate` and `ingest` set up alike, as processes beside the store that
+// `serve` writes: the logger, the certificate (reloaded on SIGHUP), the metrics listener,
+// and the store (measured when metrics are on). close undoes it, last first.
+type beside struct {
+	logger  *slog.Logger
+	cert    *certfile.Source
+	metrics *runningMetrics
+	store   playkey.Store
+	undo    []func()
+}
+
+// startBeside sets up the process named what ("the gate", "ingest") from its flags.
+func startBeside(ctx context.Context, std *stdio, what string, sf *storeFlags, lf *logFlags, tf *tlsFlags, mf *metricsFlags) (_ *beside, err error) {
+	b := &beside{}
+	defer func() {
+		if err != nil {
+			b.close()
+		}
+	}()
+	if b.logger, err = lf.logger(std); err != nil {
+		return nil, err
+	}
+	if b.cert, err = tf.load(b.logger); err != nil {
+		return nil, err
+	}
+	b.undo = append(b.undo, reloadOnHangup(ctx, b.logger, certReload(b.logger, b.cert)))
+	if sf.storeURL == "" {
+		if _, err := os.Stat(sf.dataDir); err != nil {
+			return nil, fmt.Errorf("data directory: %w (%s reads the store that serve writes)", err, what)
+		}
+	}
+	if b.metrics, err = mf.start(std, b.logger); err != nil {
+		return nil, err
+	}
+	b.undo = append(b.undo, b.metrics.stop)
+	store, err := sf.open(ctx, b.logger)
+	if err != nil {
+		return nil, err
+	}
+	b.undo = append(b.undo, func() { store.Close() })
+	b.store = b.metrics.store(store)
+	return b, nil
+}
+
+func (b *beside) close() {
+	for i := len(b.undo) - 1; i >= 0; i-- {
+		b.undo[i]()
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"time"
 
 	"github.com/playkey/playkey"
@@ -238,30 +237,13 @@ func runGate(ctx context.Context, std *stdio, args []string) error {
 	if len(rest) > 0 {
 		return usageErrorf("gate takes no arguments, got %q", rest)
 	}
-	logger, err := lf.logger(std)
+	b, err := startBeside(ctx, std, "the gate", &sf, &lf, &tf, &mf)
 	if err != nil {
 		return err
 	}
-	if gf.cert, err = tf.load(logger); err != nil {
-		return err
-	}
-	defer reloadOnHangup(ctx, logger, certReload(logger, gf.cert))()
-	if sf.storeURL == "" {
-		if _, err := os.Stat(sf.dataDir); err != nil {
-			return fmt.Errorf("data directory: %w (the gate reads the store that serve writes)", err)
-		}
-	}
-	mr, err := mf.start(std, logger)
-	if err != nil {
-		return err
-	}
-	defer mr.stop()
-	store, err := sf.open(ctx, logger)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	store = mr.store(store)
+	defer b.close()
+	logger, store, mr := b.logger, b.store, b.metrics
+	gf.cert = b.cert
 	gf.metrics, gf.metricsChannels = mr, mf.channels
 	// Every store records live streams, so the gate always serves them (and --origin, if set).
 	gf.live = &liveOrigins{store: store}

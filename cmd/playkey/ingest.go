@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -226,30 +225,13 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 	if !inf.on() && hf.addr == "" && hf.nginxHLS == "" {
 		return usageErrorf("ingest needs --ingest-addr, --ingest-rtmps-addr, --ingest-srt-addr, or --hooks-addr with --nginx-rtmp-hls-url")
 	}
-	logger, err := lf.logger(std)
+	b, err := startBeside(ctx, std, "ingest", &sf, &lf, &tf, &mf)
 	if err != nil {
 		return err
 	}
-	if inf.cert, err = tf.load(logger); err != nil {
-		return err
-	}
-	defer reloadOnHangup(ctx, logger, certReload(logger, inf.cert))()
-	if sf.storeURL == "" {
-		if _, err := os.Stat(sf.dataDir); err != nil {
-			return fmt.Errorf("data directory: %w (ingest reads the store that serve writes)", err)
-		}
-	}
-	mr, err := mf.start(std, logger)
-	if err != nil {
-		return err
-	}
-	defer mr.stop()
-	store, err := sf.open(ctx, logger)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	store = mr.store(store)
+	defer b.close()
+	logger, store, mr := b.logger, b.store, b.metrics
+	inf.cert = b.cert
 	eng, err := startEngines(std, logger, store, &inf, &hf)
 	if err != nil {
 		return err
