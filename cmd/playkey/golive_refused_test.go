@@ -252,10 +252,9 @@ func TestGoLiveAnnouncedToGates(t *testing.T) {
 	p := publish(t, rtmp+"/app/"+aws.ToString(out.StreamKey.Value), 60)
 	announced(1)
 	waitStatus(t, g.url+path, 200)
+	// That the announcement, not the record's expiry, let the stream through is
+	// TestLiveOriginsForgetOnAnnouncement's to check: here it is only measured.
 	t.Logf("404 to 200 through the gate: %v (a record of not being live lasts %v)", time.Since(offline), announcedTTL)
-	if took := time.Since(offline); took >= announcedTTL {
-		t.Errorf("the gate served the stream %v after it cached the channel offline, not before the record expired (%v)", took, announcedTTL)
-	}
 	if _, err := c.StopStream(ctx, &ivs.StopStreamInput{ChannelArn: &arn}); err != nil {
 		t.Fatal(err)
 	}
