@@ -335,6 +335,9 @@ func newPropagationRun(t *testing.T, m *multiGate) *propagationRun {
 	t.Helper()
 	ctx := context.Background()
 	p := &propagationRun{m: m, k: newPlayKey(t)}
+	// A gate says kind=all once it listens (the store announces that everything may have
+	// changed when its watch starts): after that, no gate can miss the changes below.
+	m.heard(t, make([]int, len(m.gates)), "kind=all")
 	if _, err := m.api.ImportPlaybackKeyPair(ctx, &ivs.ImportPlaybackKeyPairInput{PublicKeyMaterial: aws.String(p.k.pem)}); err != nil {
 		t.Fatal(err)
 	}
