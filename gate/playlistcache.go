@@ -76,14 +76,17 @@ func (g *Gate) playlist(r *http.Request, u *url.URL) (*cachedPlaylist, *failure)
 	key := u.String()
 	pc := g.playlists
 	now := g.now()
-	pc.mu.Lock()
-	e, ok := pc.entries[key]
-	pc.mu.Unlock()
-	if ok && now.Before(e.until) {
+	if e, ok := pc.fresh(key, now); ok {
 		g.m.playlistHits.Add(1)
 		return e, nil
 	}
 	ch := pc.flights.DoChan(key, func() (any, error) {
+		// A fetch that ended between the look above and this flight has put its entry:
+		// use it rather than read the origin again.
+		if e, ok := pc.fresh(key, g.now()); ok {
+			g.m.playlistHits.Add(1)
+			return fetched{e: e}, nil
+		}
 		ctx := context.WithoutCancel(r.Context())
 		// Reading a playlist holds up to MaxPlaylistBytes: it takes a rewrite slot.
 		release, f := g.rewriteSlot(ctx)
@@ -115,6 +118,17 @@ func (g *Gate) playlist(r *http.Request, u *url.URL) (*cachedPlaylist, *failure)
 	case <-r.Context().Done():
 		return nil, &failure{status: 499, code: "client_gone", reason: "the client went away"}
 	}
+}
+
+// fresh returns the entry for key while it may be reused at now.
+func (pc *playlistCache) fresh(key string, now time.Time) (*cachedPlaylist, bool) {
+	pc.mu.Lock()
+	e, ok := pc.entries[key]
+	pc.mu.Unlock()
+	if !ok || !now.Before(e.until) {
+		return nil, false
+	}
+	return e, true
 }
 
 func (pc *playlistCache) put(key string, e *cachedPlaylist, now time.Time) {
