@@ -83,6 +83,22 @@ func (a *fakeAuthority) Ended(_ context.Context, s *Stream, reason error) {
 	a.mu.Unlock()
 }
 
+// waitEnded waits until the Authority has heard that channel id's stream ended, and
+// returns why. The server stops serving a stream before it tells the Authority, so what
+// a player sees is no sign that Ended has been called.
+func (ts *testServer) waitEnded(t *testing.T, id string) error {
+	t.Helper()
+	var reason error
+	waitFor(t, "the Authority hears that "+id+" ended", func() bool {
+		ts.auth.mu.Lock()
+		defer ts.auth.mu.Unlock()
+		r, ok := ts.auth.ended[channelARN(id)]
+		reason = r
+		return ok
+	})
+	return reason
+}
+
 // testServer is a Server with RTMP on a free port and its HLS on an httptest server.
 type testServer struct {
 	*Server
@@ -313,9 +329,7 @@ func TestBadInputDoesNotHurt(t *testing.T) {
 	advancing("beside timestamps that wrap")
 	wrap.Process.Kill()
 	waitFor(t, "the wrapping channel ends", func() bool { _, ok := ts.Live(channelARN("wrap")); return !ok })
-	ts.auth.mu.Lock()
-	wrapEnd := ts.auth.ended[channelARN("wrap")]
-	ts.auth.mu.Unlock()
+	wrapEnd := ts.waitEnded(t, "wrap")
 	t.Logf("the stream whose timestamps wrapped ended with: %v", wrapEnd)
 	if wrapEnd == nil {
 		t.Error("the wrapping stream ended without a reason")
@@ -346,8 +360,8 @@ func TestStopAndRevoke(t *testing.T) {
 		t.Fatal("Stop of a live channel reported false")
 	}
 	waitFor(t, "offline after Stop", func() bool { return ts.progress(t, "one") < 0 })
+	reason := ts.waitEnded(t, "one")
 	ts.auth.mu.Lock()
-	reason := ts.auth.ended[channelARN("one")]
 	origin := ts.auth.started[channelARN("one")]
 	ts.auth.mu.Unlock()
 	if !errors.Is(reason, ErrStopped) {
