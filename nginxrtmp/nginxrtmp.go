@@ -22,10 +22,8 @@ package nginxrtmp
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -33,19 +31,12 @@ import (
 
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/ingest"
+	"github.com/playkey/playkey/live"
 )
-
-// Authority is what the callbacks need of the live registry (live.Registry).
-type Authority interface {
-	ingest.Authority
-	// Start records the stream live, or says why not (playkey.ErrConflict: it is live
-	// elsewhere).
-	Start(ctx context.Context, s *ingest.Stream, origin string) error
-}
 
 // Config configures Hooks.
 type Config struct {
-	Authority Authority
+	Authority live.Authority
 	// HLSBase is the URL at which gates reach nginx's hls_path, with hls_nested on: a
 	// channel's playlist is {HLSBase}/{name}/index.m3u8.
 	HLSBase string
@@ -94,7 +85,7 @@ func (h *Hooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "nginx-rtmp callbacks are POSTed", http.StatusMethodNotAllowed)
 		return
 	}
-	if !h.trusted(r) {
+	if !live.TrustedCallback(r, h.cfg.Secret) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
@@ -123,18 +114,6 @@ func (h *Hooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, "unknown call", http.StatusBadRequest)
 	}
-}
-
-// trusted reports whether r may speak for nginx: it carries the secret, or, with none
-// configured, comes from this machine.
-func (h *Hooks) trusted(r *http.Request) bool {
-	if h.cfg.Secret != "" {
-		got := r.URL.Query().Get("secret")
-		return subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.Secret)) == 1
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	ip := net.ParseIP(host)
-	return err == nil && ip != nil && ip.IsLoopback()
 }
 
 func (h *Hooks) publish(ctx context.Context, w http.ResponseWriter, app, key, clientID, addr string) {

@@ -222,8 +222,8 @@ func runIngest(ctx context.Context, std *stdio, args []string) error {
 	if len(rest) > 0 {
 		return usageErrorf("ingest takes no arguments, got %q", rest)
 	}
-	if !inf.on() && hf.addr == "" && hf.nginxHLS == "" {
-		return usageErrorf("ingest needs --ingest-addr, --ingest-rtmps-addr, --ingest-srt-addr, or --hooks-addr with --nginx-rtmp-hls-url")
+	if !inf.on() && hf.addr == "" && !hf.engines() {
+		return usageErrorf("ingest needs --ingest-addr, --ingest-rtmps-addr, --ingest-srt-addr, or --hooks-addr with --nginx-rtmp-hls-url or the --mediamtx flags")
 	}
 	b, err := startBeside(ctx, std, "ingest", &sf, &lf, &tf, &mf)
 	if err != nil {
