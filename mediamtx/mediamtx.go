@@ -113,7 +113,8 @@ func New(cfg Config) (*Engine, error) {
 	}
 	api, err := url.Parse(strings.TrimSuffix(cfg.API, "/"))
 	if err != nil || (api.Scheme != "http" && api.Scheme != "https") || api.Host == "" {
-		return nil, fmt.Errorf("mediamtx: the API URL must be http(s)://host:port, got %q", cfg.API)
+		// Not repeated: it may hold the API's password.
+		return nil, errors.New("mediamtx: the API URL must be http(s)://[user:password@]host:port")
 	}
 	e := &Engine{cfg: cfg, api: api, pending: make(map[string]*allowed), live: make(map[string]*stream)}
 	if api.User != nil {
