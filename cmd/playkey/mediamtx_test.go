@@ -286,3 +286,57 @@ func waitOffline(t *testing.T, client *ivs.Client, arn string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestMediaMTXOrigin: the gate in front of a MediaMTX that playkey does not authorize for
+// (an operator's --origin, no hlsCDNSecret): MediaMTX answers the multivariant playlist with
+// its cookie-check redirect, and the gate follows it on the same origin and plays.
+func TestMediaMTXOrigin(t *testing.T) {
+	testenv.Need(t, "ffmpeg")
+	bin := os.Getenv("MEDIAMTX")
+	if bin == "" {
+		bin = "mediamtx"
+	}
+	rtmpPort, hlsPort := testenv.FreePort(t), testenv.FreePort(t)
+	dir := t.TempDir()
+	conf := fmt.Sprintf("rtmpAddress: 127.0.0.1:%d\nhlsAddress: 127.0.0.1:%d\nrtsp: no\nwebrtc: no\nsrt: no\napi: no\npaths:\n  all_others:\n", rtmpPort, hlsPort)
+	if err := os.WriteFile(filepath.Join(dir, "mediamtx.yml"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, filepath.Join(dir, "mediamtx.yml"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "MTX_MOQ=no")
+	out := &testenv.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); t.Logf("MediaMTX's log:\n%s", out) })
+
+	s := startServer(t, t.TempDir(), "--origin", fmt.Sprintf("http://127.0.0.1:%d/{channel}/index.m3u8", hlsPort))
+	t.Cleanup(func() { t.Logf("playkey's log:\n%s", s.Stderr) })
+	g := gateLine.FindStringSubmatch(s.Stdout.String())
+	if g == nil {
+		t.Fatalf("serve runs no gate:\n%s", s.Stdout)
+	}
+	ch, err := sdkClient(s).CreateChannel(context.Background(), &ivs.CreateChannelInput{Name: aws.String("origin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := (*ch.Channel.Arn)[strings.LastIndexByte(*ch.Channel.Arn, '/')+1:]
+	publish(t, fmt.Sprintf("rtmp://127.0.0.1:%d/%s", rtmpPort, id), 120)
+	mv := waitStatus(t, *ch.Channel.PlaybackUrl, 200)
+	media := firstURI(t, mv, "/api/video/v1/")
+	code, pl, _ := httpGet(t, g[1]+media)
+	if code != 200 || !strings.Contains(pl, "#EXTINF") {
+		t.Fatalf("media playlist through the gate: %d\n%s", code, pl)
+	}
+	var seg string
+	for l := range strings.SplitSeq(pl, "\n") {
+		if strings.HasPrefix(l, "/api/video/v1/") && !strings.HasSuffix(l, "/gap.mp4") {
+			seg = l
+		}
+	}
+	if code, body, _ := httpGet(t, g[1]+seg); code != 200 || len(body) < 100 {
+		t.Errorf("segment through the gate: %d, %d bytes", code, len(body))
+	}
+}
