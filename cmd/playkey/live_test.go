@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
+	"github.com/aws/aws-sdk-go-v2/service/ivs/types"
 
 	"github.com/playkey/playkey/ingest"
 	"github.com/playkey/playkey/internal/testenv"
@@ -433,4 +435,37 @@ func TestBenchIngest(t *testing.T) {
 	if m == nil || m[1] == "0" {
 		t.Errorf("the benchmark measured no part, or had errors:\n%s", out.String())
 	}
+}
+
+func waitOffline(t *testing.T, client *ivs.Client, arn string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := client.GetStream(context.Background(), &ivs.GetStreamInput{ChannelArn: &arn})
+		var nb *types.ChannelNotBroadcasting
+		if errors.As(err, &nb) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GetStream after the stream ended: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// checkEndedSession checks that an ended stream's session has its state events, and returns it.
+func checkEndedSession(t *testing.T, client *ivs.Client, arn, streamID string) *types.StreamSession {
+	t.Helper()
+	ss, err := client.GetStreamSession(context.Background(), &ivs.GetStreamSessionInput{ChannelArn: &arn, StreamId: &streamID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, e := range ss.StreamSession.TruncatedEvents {
+		events = append(events, *e.Name)
+	}
+	if got := strings.Join(events, ","); !strings.Contains(got, "Session Created") || !strings.Contains(got, "Stream Start") || !strings.Contains(got, "Session Ended") {
+		t.Errorf("session events: %s", got)
+	}
+	return ss.StreamSession
 }

@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -171,13 +170,7 @@ func TestMediaMTX(t *testing.T) {
 	if code != 200 || !strings.Contains(pl, "#EXTINF") {
 		t.Fatalf("media playlist through the gate: %d\n%s", code, pl)
 	}
-	// The newest segment: MediaMTX opens its playlists with #EXT-X-GAP placeholders.
-	var seg string
-	for l := range strings.SplitSeq(pl, "\n") {
-		if strings.HasPrefix(l, "/api/video/v1/") && !strings.HasSuffix(l, "/gap.mp4") {
-			seg = l
-		}
-	}
+	seg := newestSegment(pl)
 	if code, body, _ := httpGet(t, g[1]+seg); code != 200 || len(body) < 100 {
 		t.Errorf("segment through the gate: %d, %d bytes", code, len(body))
 	}
@@ -204,18 +197,8 @@ func TestMediaMTX(t *testing.T) {
 	}
 	t.Logf("StopStream to the end of ffmpeg's publish through MediaMTX: %v", pub.exited.Sub(stop))
 	waitOffline(t, client, arn)
-	ss, err := client.GetStreamSession(ctx, &ivs.GetStreamSessionInput{ChannelArn: &arn, StreamId: st.Stream.StreamId})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var events []string
-	for _, e := range ss.StreamSession.TruncatedEvents {
-		events = append(events, *e.Name)
-	}
-	if got := strings.Join(events, ","); !strings.Contains(got, "Session Created") || !strings.Contains(got, "Stream Start") || !strings.Contains(got, "Session Ended") {
-		t.Errorf("session events: %s", got)
-	}
-	if cfg := ss.StreamSession.IngestConfiguration; cfg == nil || cfg.Video == nil || cfg.Video.VideoWidth != 640 {
+	ss := checkEndedSession(t, client, arn, *st.Stream.StreamId)
+	if cfg := ss.IngestConfiguration; cfg == nil || cfg.Video == nil || cfg.Video.VideoWidth != 640 {
 		t.Errorf("ingest configuration: %+v", cfg)
 	}
 
@@ -252,38 +235,6 @@ func TestMediaMTX(t *testing.T) {
 	}
 	if log := s.Stderr.String(); strings.Contains(log, key) || strings.Contains(log, key2) {
 		t.Error("a stream key reached playkey's log")
-	}
-}
-
-// waitLive waits until the channel is live with a stream other than before.
-func waitLive(t *testing.T, client *ivs.Client, arn, before string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		st, err := client.GetStream(context.Background(), &ivs.GetStreamInput{ChannelArn: &arn})
-		if err == nil && *st.Stream.StreamId != before && st.Stream.State == types.StreamStateStreamLive {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the channel is not live again: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func waitOffline(t *testing.T, client *ivs.Client, arn string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, err := client.GetStream(context.Background(), &ivs.GetStreamInput{ChannelArn: &arn})
-		var nb *types.ChannelNotBroadcasting
-		if errors.As(err, &nb) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GetStream after the stream ended: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -330,13 +281,36 @@ func TestMediaMTXOrigin(t *testing.T) {
 	if code != 200 || !strings.Contains(pl, "#EXTINF") {
 		t.Fatalf("media playlist through the gate: %d\n%s", code, pl)
 	}
+	seg := newestSegment(pl)
+	if code, body, _ := httpGet(t, g[1]+seg); code != 200 || len(body) < 100 {
+		t.Errorf("segment through the gate: %d, %d bytes", code, len(body))
+	}
+}
+
+// newestSegment is the last segment of a media playlist through the gate: MediaMTX opens its
+// playlists with #EXT-X-GAP placeholders, which are never served.
+func newestSegment(playlist string) string {
 	var seg string
-	for l := range strings.SplitSeq(pl, "\n") {
+	for l := range strings.SplitSeq(playlist, "\n") {
 		if strings.HasPrefix(l, "/api/video/v1/") && !strings.HasSuffix(l, "/gap.mp4") {
 			seg = l
 		}
 	}
-	if code, body, _ := httpGet(t, g[1]+seg); code != 200 || len(body) < 100 {
-		t.Errorf("segment through the gate: %d, %d bytes", code, len(body))
+	return seg
+}
+
+// waitLive waits until the channel is live with a stream other than before.
+func waitLive(t *testing.T, client *ivs.Client, arn, before string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := client.GetStream(context.Background(), &ivs.GetStreamInput{ChannelArn: &arn})
+		if err == nil && *st.Stream.StreamId != before && st.Stream.State == types.StreamStateStreamLive {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the channel is not live again: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

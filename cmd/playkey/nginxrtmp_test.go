@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -191,29 +190,8 @@ func TestNginxRTMP(t *testing.T) {
 		t.Fatal("ffmpeg still publishes 20 s after StopStream")
 	}
 	t.Logf("StopStream to the end of ffmpeg's publish through nginx-rtmp: %v", p.exited.Sub(start))
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, err := client.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: &arn})
-		var nb *types.ChannelNotBroadcasting
-		if errors.As(err, &nb) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GetStream after the stream ended: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	ss, err := client.GetStreamSession(ctx, &ivs.GetStreamSessionInput{ChannelArn: &arn, StreamId: st.Stream.StreamId})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var events []string
-	for _, e := range ss.StreamSession.TruncatedEvents {
-		events = append(events, *e.Name)
-	}
-	if got := strings.Join(events, ","); !strings.Contains(got, "Session Created") || !strings.Contains(got, "Stream Start") || !strings.Contains(got, "Session Ended") {
-		t.Errorf("session events: %s", got)
-	}
+	waitOffline(t, client, arn)
+	checkEndedSession(t, client, arn, *st.Stream.StreamId)
 	if log := s.Stderr.String(); strings.Contains(log, key) {
 		t.Error("the stream key reached playkey's log")
 	}
