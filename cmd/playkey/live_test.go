@@ -437,6 +437,7 @@ func TestBenchIngest(t *testing.T) {
 	}
 }
 
+// waitOffline waits until GetStream says the channel is not broadcasting.
 func waitOffline(t *testing.T, client *ivs.Client, arn string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
