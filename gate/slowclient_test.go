@@ -61,6 +61,34 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 	t.Logf("%d stalled clients cut off within %v", n, time.Since(start).Round(time.Millisecond))
 }
 
+// TestSlowAnswerIsNotCutOff: WriteTimeout bounds the writing of an answer, not the gate's
+// work before it. A playlist that the origin takes longer than WriteTimeout to give still
+// reaches a client that reads it.
+func TestSlowAnswerIsNotCutOff(t *testing.T) {
+	const writeTimeout = time.Second
+	h := newHarness(t, func(c *Config) { c.WriteTimeout = writeTimeout })
+	mv := h.play(h.sign(token.Claims{}))
+	variant := find(t, mv.body, "360p/index.m3u8")
+	h.setOriginHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/360p/index.m3u8") {
+			time.Sleep(2 * writeTimeout) // a slow origin: the condition under test, not a wait
+		}
+		return false
+	})
+	// A connection of its own: a client retries a GET that fails on a connection it reused,
+	// and the retry would find the playlist in the gate's cache.
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Get(h.srv.URL + variant)
+	if err != nil {
+		t.Fatalf("a playlist the origin was slow to give: %v", err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "#EXTINF") {
+		t.Fatalf("a playlist the origin was slow to give: %s %q %v", resp.Status, b, err)
+	}
+}
+
 func TestConnectionsPerClientAddress(t *testing.T) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok"))
