@@ -418,11 +418,8 @@ func (g *Gate) routes() {
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := g.now()
 	g.m.requests.Add(1)
-	// Bounds the writes of playlists and refusals; a streamed body renews it per write.
-	// Wall-clock time, not g.now: the deadline is the network's.
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(g.cfg.WriteTimeout))
 	info := &requestInfo{}
-	rec := accesslog.NewRecorder(w)
+	rec := accesslog.NewRecorder(&answerWriter{ResponseWriter: w, timeout: g.cfg.WriteTimeout})
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 	defer func() {
 		v := recover()
@@ -470,6 +467,38 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mux.ServeHTTP(rec, r)
 }
+
+// answerWriter bounds the writes of playlists and refusals by WriteTimeout from the moment
+// the answer starts (its header or first bytes); a streamed body renews the deadline per
+// write (copyFlushing). Counting from the request's arrival instead would charge the
+// client with the gate's own work before it answers (a token's verification, the origin's
+// playlist, its rewrite), and cut off a client that reads at once from a slow gate.
+type answerWriter struct {
+	http.ResponseWriter
+	timeout time.Duration
+	started bool
+}
+
+func (a *answerWriter) start() {
+	if !a.started {
+		a.started = true
+		// Wall-clock time, not g.now: the deadline is the network's.
+		http.NewResponseController(a.ResponseWriter).SetWriteDeadline(time.Now().Add(a.timeout))
+	}
+}
+
+func (a *answerWriter) WriteHeader(status int) {
+	a.start()
+	a.ResponseWriter.WriteHeader(status)
+}
+
+func (a *answerWriter) Write(b []byte) (int, error) {
+	a.start()
+	return a.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes, deadlines).
+func (a *answerWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
 
 func (g *Gate) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -100,7 +100,12 @@ func TestStreamEventsToWebhooks(t *testing.T) {
 	const query = "key=query-credential"
 	downURL := fmt.Sprintf("http://127.0.0.1:%d/hooks/down", downPort)
 	upURL := "http://127.0.0.1:" + upPort + "/hooks/up"
-	l := startLiveServer(t, "--events-url", upURL, "--events-url", downURL+"?"+query, "--events-secret", secret)
+	// ffmpeg is frozen below until Starvation Start reaches a receiver: at least 3 s, and
+	// then a report (every 3 s) and a delivery, which on a loaded machine can together take
+	// longer than the default 10 s after which ingest ends a silent stream. The read timeout
+	// is raised far beyond, so that the stream ends only when the test stops ffmpeg.
+	l := startLiveServer(t, "--events-url", upURL, "--events-url", downURL+"?"+query, "--events-secret", secret,
+		"--ingest-read-timeout", "10m")
 
 	out, err := l.ivs.CreateChannel(ctx, &ivs.CreateChannelInput{Name: aws.String("events-e2e")})
 	if err != nil {
@@ -111,15 +116,17 @@ func TestStreamEventsToWebhooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := publish(t, l.rtmp+"/app/"+aws.ToString(out.StreamKey.Value), 60)
+	// ffmpeg would stop by itself after this much media, ending the stream; the test stops it
+	// itself once it has seen the starvation end, so its length only has to exceed any run.
+	p := publish(t, l.rtmp+"/app/"+aws.ToString(out.StreamKey.Value), 3600)
 	up.waitFor(t, "Stream Start")
 	// The receiver that is down refused the first delivery; it comes up now.
 	l.waitLog(t, `msg="events: delivery failed" url=`+downURL+" ")
 	down := startEventsReceiver(t, python, secretFile, downPort)
 	down.waitFor(t, "Stream Start")
 
-	// ffmpeg frozen, no media arrives: the stream starves (after 3 s without media, within
-	// the ingest's 10 s read timeout), then recovers when ffmpeg goes on.
+	// ffmpeg frozen, no media arrives: the stream starves (after 3 s without media; the
+	// read timeout is out of reach), then recovers when ffmpeg goes on.
 	frozen := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)

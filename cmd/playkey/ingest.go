@@ -33,6 +33,9 @@ type ingestFlags struct {
 	hlsAddr   string
 	hlsURL    string
 	region    string
+	// readTimeout ends a stream whose publisher sends nothing for that long
+	// (ingest.Config.ReadTimeout).
+	readTimeout time.Duration
 	// Webhooks receiving the stream events this ingest records (events package).
 	eventsURLs     stringList
 	eventsSecret   string
@@ -48,6 +51,7 @@ func (f *ingestFlags) register(fs *flag.FlagSet, defaultRTMP string) {
 	fs.StringVar(&f.hlsAddr, "ingest-hls-addr", "127.0.0.1:0", "`HOST:PORT` where ingest serves its live channels' HLS to the playback gates (port 0 picks one)")
 	fs.StringVar(&f.hlsURL, "ingest-hls-url", "", "base `URL` at which gates reach --ingest-hls-addr, recorded with each live stream (default http://HOST:PORT of --ingest-hls-addr)")
 	fs.StringVar(&f.region, "ingest-region", "", "`REGION` whose stream keys this ingest takes (others are refused); default: every region")
+	fs.DurationVar(&f.readTimeout, "ingest-read-timeout", 10*time.Second, "how long a publisher may send nothing before its stream ends (Stream Failure IngestTimeout); it is STARVING after 3s")
 	fs.Var(&f.eventsURLs, "events-url", "webhook `URL` (http or https) that receives every stream event as IVS's EventBridge event, signed with --events-secret; repeatable")
 	fs.StringVar(&f.eventsSecret, "events-secret", "", "`SECRET` keying the HMAC-SHA256 signature of each event delivery (header X-Playkey-Signature); required with --events-url")
 	fs.DurationVar(&f.eventsRetryFor, "events-retry-for", events.DefaultRetryFor, "how long an event delivery is retried, with backoff, before it is abandoned")
@@ -100,6 +104,9 @@ func (f *ingestFlags) start(std *stdio, logger *slog.Logger, store, records play
 	if !f.on() {
 		return nil, nil
 	}
+	if f.readTimeout <= 0 {
+		return nil, usageErrorf("--ingest-read-timeout must be positive, got %v", f.readTimeout)
+	}
 	finder, ok := store.(playkey.StreamKeyFinder)
 	if !ok {
 		return nil, errors.New("ingest: this store cannot look up stream keys")
@@ -129,7 +136,7 @@ func (f *ingestFlags) start(std *stdio, logger *slog.Logger, store, records play
 	}
 	base = strings.TrimSuffix(base, "/")
 	auth := live.NewRegistry(records, finder, f.region, logger)
-	srv, err := ingest.New(ingest.Config{Authority: auth, Logger: logger, HLSBase: base})
+	srv, err := ingest.New(ingest.Config{Authority: auth, Logger: logger, HLSBase: base, ReadTimeout: f.readTimeout})
 	if err != nil {
 		return fail(err)
 	}
