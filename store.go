@@ -141,6 +141,10 @@ type Store interface {
 	// LiveStreams lists the live streams of a scope that match filter, in channel id order
 	// (Page.After is a channel id).
 	LiveStreams(ctx context.Context, scope Scope, filter StreamFilter, page Page) ([]*Stream, error)
+	// TimedOutStreams returns up to limit streams, of every scope, still recorded live but
+	// not reported for StreamTimeout (their ingest is gone), oldest report first: for an
+	// ingest to end them with EndStream, which ends each once whichever node asks.
+	TimedOutStreams(ctx context.Context, limit int) ([]*Stream, error)
 	// StreamSession returns the session of the stream id of channel, or its latest session
 	// when id is "". ResourceNotFound when the channel or the session does not exist.
 	// Sessions go with their channel, as on IVS, where a deleted channel is not found.

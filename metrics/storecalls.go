@@ -40,6 +40,7 @@ const (
 	opStopStream
 	opLiveStream
 	opLiveStreams
+	opTimedOutStreams
 	opStreamSession
 	opStreamSessions
 	opRecordViewers
@@ -57,7 +58,7 @@ const (
 	numOps
 )
 
-var opNames = [numOps]string{"CreateKeyPair", "KeyPair", "KeyPairs", "DeleteKeyPair", "CreateChannel", "Channel", "Channels", "UpdateChannel", "DeleteChannel", "CreateStreamKey", "StreamKey", "StreamKeys", "DeleteStreamKey", "CreatePlaybackRestrictionPolicy", "PlaybackRestrictionPolicy", "PlaybackRestrictionPolicies", "UpdatePlaybackRestrictionPolicy", "DeletePlaybackRestrictionPolicy", "RevokeViewerSessions", "ViewerRevocation", "RevocationsSince", "StartStream", "UpdateStream", "EndStream", "StopStream", "LiveStream", "LiveStreams", "StreamSession", "StreamSessions", "RecordViewers", "ViewerCounts", "Tags", "TagResource", "UntagResource", "Secret", "SingleUse", "Ping", "StreamKeyByValue", "RecordRefusedStream", "QueueMetadata", "PendingMetadata"}
+var opNames = [numOps]string{"CreateKeyPair", "KeyPair", "KeyPairs", "DeleteKeyPair", "CreateChannel", "Channel", "Channels", "UpdateChannel", "DeleteChannel", "CreateStreamKey", "StreamKey", "StreamKeys", "DeleteStreamKey", "CreatePlaybackRestrictionPolicy", "PlaybackRestrictionPolicy", "PlaybackRestrictionPolicies", "UpdatePlaybackRestrictionPolicy", "DeletePlaybackRestrictionPolicy", "RevokeViewerSessions", "ViewerRevocation", "RevocationsSince", "StartStream", "UpdateStream", "EndStream", "StopStream", "LiveStream", "LiveStreams", "TimedOutStreams", "StreamSession", "StreamSessions", "RecordViewers", "ViewerCounts", "Tags", "TagResource", "UntagResource", "Secret", "SingleUse", "Ping", "StreamKeyByValue", "RecordRefusedStream", "QueueMetadata", "PendingMetadata"}
 
 func (s *Store) CreateKeyPair(ctx context.Context, kp *playkey.KeyPair) (err error) {
 	defer s.observe(opCreateKeyPair, time.Now(), &err)
@@ -187,6 +188,11 @@ func (s *Store) StopStream(ctx context.Context, channel playkey.ARN) (_ *playkey
 func (s *Store) LiveStream(ctx context.Context, channel playkey.ARN) (_ *playkey.Stream, err error) {
 	defer s.observe(opLiveStream, time.Now(), &err)
 	return s.next.LiveStream(ctx, channel)
+}
+
+func (s *Store) TimedOutStreams(ctx context.Context, limit int) (_ []*playkey.Stream, err error) {
+	defer s.observe(opTimedOutStreams, time.Now(), &err)
+	return s.next.TimedOutStreams(ctx, limit)
 }
 
 func (s *Store) LiveStreams(ctx context.Context, scope playkey.Scope, filter playkey.StreamFilter, page playkey.Page) (_ []*playkey.Stream, err error) {

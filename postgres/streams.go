@@ -168,6 +168,22 @@ func (s *Store) liveStream(ctx context.Context, op string, channel playkey.ARN, 
 
 // LiveStreams lists the live streams of a scope through the partial index of live
 // sessions.
+// TimedOutStreams reads the streams whose reports stopped.
+func (s *Store) TimedOutStreams(ctx context.Context, limit int) ([]*playkey.Stream, error) {
+	var out []*playkey.Stream
+	err := s.do(ctx, "list timed-out streams", func(ctx context.Context) error {
+		var err error
+		out, err = queryAll(ctx, s.pool, func(row pgx.Row) (*playkey.Stream, error) { return scanStream(row) },
+			`SELECT `+streamColumns+` FROM stream_sessions WHERE end_time IS NULL AND seen_at < $1 ORDER BY seen_at LIMIT $2`,
+			horizon(), sqlLimit(playkey.Page{Limit: limit}))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (s *Store) LiveStreams(ctx context.Context, scope playkey.Scope, filter playkey.StreamFilter, page playkey.Page) ([]*playkey.Stream, error) {
 	q := `SELECT ` + streamColumns + ` FROM stream_sessions
 		WHERE account = $1 AND region = $2 AND channel_id > $3 AND end_time IS NULL AND seen_at >= $4`

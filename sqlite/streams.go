@@ -209,6 +209,14 @@ func (s *Store) LiveStreams(ctx context.Context, scope playkey.Scope, filter pla
 	return queryAll(ctx, s.read, "list live streams", func(row scanner) (*playkey.Stream, error) { return scanStream(row) }, q, args...)
 }
 
+// TimedOutStreams reads the streams whose reports stopped from the read pool; the partial
+// index of live streams keeps it to those.
+func (s *Store) TimedOutStreams(ctx context.Context, limit int) ([]*playkey.Stream, error) {
+	return queryAll(ctx, s.read, "list timed-out streams", func(row scanner) (*playkey.Stream, error) { return scanStream(row) },
+		`SELECT `+streamColumns+` FROM stream_sessions WHERE end_time IS NULL AND seen_at < ? ORDER BY seen_at LIMIT ?`,
+		horizon(), sqlLimit(playkey.Page{Limit: limit}))
+}
+
 // sessionColumns end a timed-out live stream at its last report, as StartStream will.
 const sessionColumns = `account, region, channel_id, id, start_time,
 	coalesce(end_time, CASE WHEN seen_at < ? THEN seen_at END), channel, ingest, events, has_error_event`

@@ -24,6 +24,9 @@ func (s *roundRobin) StopStream(ctx context.Context, channel playkey.ARN) (*play
 func (s *roundRobin) LiveStream(ctx context.Context, channel playkey.ARN) (*playkey.Stream, error) {
 	return s.next().LiveStream(ctx, channel)
 }
+func (s *roundRobin) TimedOutStreams(ctx context.Context, limit int) ([]*playkey.Stream, error) {
+	return s.next().TimedOutStreams(ctx, limit)
+}
 func (s *roundRobin) LiveStreams(ctx context.Context, scope playkey.Scope, f playkey.StreamFilter, page playkey.Page) ([]*playkey.Stream, error) {
 	return s.next().LiveStreams(ctx, scope, f, page)
 }

@@ -404,6 +404,65 @@ var streamTests = []test{
 		}
 	}},
 
+	{"TimedOutStreamsEnded", func(t *testing.T, s playkey.Store) {
+		// A stream whose ingest is gone is listed for an ingest to end, with its events;
+		// of concurrent ends, one succeeds, so its events are recorded (and sent) once.
+		ctx := context.Background()
+		ch := NewChannel(scopeA)
+		createChannel(t, s, ch)
+		st := NewStream(ch.ARN)
+		st.SeenAt = time.Now().Add(-playkey.StreamTimeout - time.Second)
+		if err := s.StartStream(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		_, fresh := goLive(t, s, scopeA)
+		listed := func() (gone, live bool) {
+			t.Helper()
+			list, err := s.TimedOutStreams(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, x := range list {
+				if i > 0 && x.SeenAt.Before(list[i-1].SeenAt) {
+					t.Errorf("TimedOutStreams not oldest report first: %v after %v", x.SeenAt, list[i-1].SeenAt)
+				}
+				gone = gone || x.ID == st.ID && x.Channel == ch.ARN
+				live = live || x.ID == fresh.ID
+			}
+			return gone, live
+		}
+		gone, live := listed()
+		if !gone || live {
+			t.Fatalf("TimedOutStreams: the timed-out stream listed %v, the live one %v", gone, live)
+		}
+		if list, err := s.TimedOutStreams(ctx, 1); err != nil || len(list) != 1 {
+			t.Errorf("TimedOutStreams(1): %d streams, %v", len(list), err)
+		}
+		end := playkey.StreamEvent{Name: playkey.EventSessionEnded, Type: playkey.EventTypeStateChange, Time: st.SeenAt}
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() { errs <- s.EndStream(ctx, ch.ARN, st.ID, st.SeenAt, end) }()
+		}
+		ended := 0
+		for range 4 {
+			if err := <-errs; err == nil {
+				ended++
+			} else if !playkey.IsCode(err, playkey.ErrChannelNotBroadcasting) {
+				t.Errorf("a concurrent EndStream: %v", err)
+			}
+		}
+		if ended != 1 {
+			t.Errorf("%d of 4 concurrent EndStreams of a timed-out stream succeeded, want 1", ended)
+		}
+		if gone, _ := listed(); gone {
+			t.Error("an ended stream is still listed as timed out")
+		}
+		ss := session(t, s, ch.ARN, st.ID)
+		if n := len(ss.Events); n != 1 || ss.Events[0].Name != playkey.EventSessionEnded {
+			t.Errorf("events of the ended session: %+v", ss.Events)
+		}
+	}},
+
 	{"DeleteChannel", func(t *testing.T, s playkey.Store) {
 		// IVS refuses to delete a live channel; its sessions go with it.
 		ctx := context.Background()

@@ -213,3 +213,65 @@ func TestStreamEventsToWebhooks(t *testing.T) {
 	t.Logf("%d events to each receiver; the one down at first got them after %d failed attempts; Starvation Start arrived %v after ffmpeg froze",
 		len(upEvents), strings.Count(l.Stderr.String(), `msg="events: delivery failed" url=`+downURL+" "), starved.Round(time.Millisecond))
 }
+
+// TestLostIngestEndsWithEvents: an ingest node killed while its stream is live reports no
+// more; another process that records streams (serve, with --events-url) ends the stream
+// once it times out, with Stream Failure (IngestLost), Stream End and Session Ended, which
+// reach the webhook and the session.
+func TestLostIngestEndsWithEvents(t *testing.T) {
+	t.Parallel()
+	testenv.Need(t, "ffmpeg")
+	python := testenv.NeedPython(t)
+	ctx := context.Background()
+	dir, data := t.TempDir(), t.TempDir()
+	secret := "whsec-" + rand.Text()
+	secretFile := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secretFile, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	recv := startEventsReceiver(t, python, secretFile, 0)
+	port := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(recv.Stdout.String(), "\n", 2)[0], "receiver listening on "))
+	s := startServer(t, data, "--events-url", "http://127.0.0.1:"+port+"/hooks/lost", "--events-secret", secret)
+	client := sdkClient(s)
+	p, rest := testenv.Start(t, "playkey ingest: rtmp://", playkeyBin, "ingest", "--data", data, "--ingest-addr", "127.0.0.1:0")
+	rtmp := "rtmp://" + strings.TrimSuffix(rest, "/app/{stream key}")
+
+	out, err := client.CreateChannel(ctx, &ivs.CreateChannelInput{Name: aws.String("lost-ingest")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.Channel.Arn)
+	publish(t, rtmp+"/app/"+aws.ToString(out.StreamKey.Value), 3600)
+	deadline := time.Now().Add(60 * time.Second)
+	var streamID string
+	for streamID == "" {
+		if st, err := client.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: &arn}); err == nil {
+			streamID = aws.ToString(st.Stream.StreamId)
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the stream never went live on the ingest node: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := p.Cmd.Process.Kill(); err != nil { // no chance to record the end
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	// Within playkey.StreamTimeout and one pass of serve's check of timed-out streams.
+	recv.waitFor(t, "Session Ended")
+	t.Logf("the kill to Session Ended at the webhook: %v", time.Since(killed).Round(time.Millisecond))
+	_, evs := recv.received(t)
+	var got []string
+	for _, e := range evs {
+		if len(e.Resources) != 1 || e.Resources[0] != arn || e.Detail.StreamID != streamID {
+			t.Errorf("an event of another stream: %+v", e)
+		}
+		got = append(got, e.Detail.EventName+"/"+e.Detail.Code)
+	}
+	if want := []string{"Stream Failure/IngestLost", "Stream End/", "Session Ended/"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("webhook events %v, want %v", got, want)
+	}
+	ss := checkEndedSession(t, client, arn, streamID)
+	if ss.EndTime == nil || ss.EndTime.After(killed) {
+		t.Errorf("the session ends at %v, after the kill at %v", ss.EndTime, killed)
+	}
+}

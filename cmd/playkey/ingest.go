@@ -265,7 +265,14 @@ type engines struct {
 	ingest *runningIngest
 	hooks  *runningHooks
 	events *events.Webhooks
+	// Ending the streams whose ingest node stopped reporting, with their events.
+	stopEnding context.CancelFunc
+	ending     chan struct{}
 }
+
+// endTimedOutInterval is how often a process that records streams ends those whose ingest
+// stopped reporting: within this of playkey.StreamTimeout, their Stream End is sent.
+const endTimedOutInterval = 5 * time.Second
 
 // startEngines starts ingest and the callbacks as their flags ask; either may be off.
 func startEngines(std *stdio, logger *slog.Logger, store playkey.Store, inf *ingestFlags, hf *hookFlags) (*engines, error) {
@@ -286,11 +293,24 @@ func startEngines(std *stdio, logger *slog.Logger, store playkey.Store, inf *ing
 		e.stop()
 		return nil, err
 	}
+	if e.ingest != nil || e.hooks != nil {
+		var ctx context.Context
+		ctx, e.stopEnding = context.WithCancel(context.Background())
+		e.ending = make(chan struct{})
+		go func() {
+			defer close(e.ending)
+			live.EndTimedOutEvery(ctx, records, endTimedOutInterval, logger)
+		}()
+	}
 	return e, nil
 }
 
 // stop ends every stream, then gives their events a moment to go out.
 func (e *engines) stop() {
+	if e.stopEnding != nil {
+		e.stopEnding()
+		<-e.ending
+	}
 	e.hooks.stop()
 	e.ingest.stop()
 	if e.events != nil {
