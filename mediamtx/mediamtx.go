@@ -340,8 +340,7 @@ func (e *Engine) Poll(ctx context.Context) {
 
 	e.mu.Lock()
 	var ended []*stream
-	var ready []*path
-	var promote []*allowed
+	var ready []readyPublish
 	var unknown []*path
 	for conn, ls := range e.live {
 		p := bySource[conn]
@@ -361,7 +360,7 @@ func (e *Engine) Poll(ctx context.Context) {
 		if a := e.pending[conn]; a != nil {
 			if p.Available {
 				delete(e.pending, conn)
-				ready, promote = append(ready, p), append(promote, a)
+				ready = append(ready, readyPublish{p, a})
 			}
 			continue
 		}
@@ -378,8 +377,8 @@ func (e *Engine) Poll(ctx context.Context) {
 		e.cfg.Authority.Ended(ctx, ls.stream, errors.New("the publisher disconnected"))
 		e.log.Info("ingest: stream ended", "channel", ls.stream.Channel.ARN.String(), "stream_id", ls.stream.ID, "duration", time.Since(ls.stream.StartTime).Round(time.Millisecond).String())
 	}
-	for i, p := range ready {
-		e.goLive(ctx, p, promote[i], now)
+	for _, r := range ready {
+		e.goLive(ctx, r.path, r.allowed, now)
 	}
 	for conn, ls := range checks {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -390,7 +389,9 @@ func (e *Engine) Poll(ctx context.Context) {
 		}
 		e.mu.Lock()
 		still := e.live[conn] == ls
-		delete(e.live, conn)
+		if still {
+			delete(e.live, conn)
+		}
 		e.mu.Unlock()
 		if !still {
 			continue
@@ -406,6 +407,12 @@ func (e *Engine) Poll(ctx context.Context) {
 		e.log.Warn("ingest: dropping a publisher this playkey did not let in (it comes back through the authentication)", "path", safePath(p.Name), "source", p.Source.Type)
 		e.kick(ctx, *p.Source)
 	}
+}
+
+// readyPublish is an allowed publish whose path became available.
+type readyPublish struct {
+	path    *path
+	allowed *allowed
 }
 
 // expirePending forgets the publishes let in that did not become ready in time.
