@@ -12,6 +12,7 @@ require (
 	github.com/chromedp/cdproto v0.159.0 // test only: Chromium protocol types for chromedp
 	github.com/chromedp/chromedp v0.23.0 // test only: drives headless Chromium (console, player)
 	github.com/go-jose/go-jose/v4 v4.1.9 // test only: the differential oracle for the token verifier
+	github.com/google/uuid v1.6.0 // random UUIDs: AWS request ids, event ids, single-use token ids
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/rogpeppe/go-internal v1.16.0 // test only: testscript for the CLI
 	gopkg.in/ini.v1 v1.68.0
@@ -48,7 +49,6 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
-	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/playkey/playkey"
 	"github.com/playkey/playkey/internal/accesslog"
 	"github.com/playkey/playkey/internal/httppath"
@@ -188,7 +190,7 @@ func (s *Server) routes() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	rec := accesslog.NewRecorder(w)
-	rec.Header().Set("x-amzn-RequestId", newRequestID())
+	rec.Header().Set("x-amzn-RequestId", uuid.NewString()) // a random UUID, the form of AWS request ids
 	info := &requestInfo{op: "-"}
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -141,15 +140,6 @@ func jsonTypeName(kind string) string {
 	default:
 		return "number"
 	}
-}
-
-// newRequestID returns a random UUID (version 4), the form AWS request ids take.
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // ownedARN parses the ARN in member s, of type typ, and refuses one outside the caller's

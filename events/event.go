@@ -9,10 +9,10 @@
 package events
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/playkey/playkey"
 )
@@ -51,7 +51,7 @@ type Detail struct {
 func New(arn playkey.ARN, name, id string, e playkey.StreamEvent) Event {
 	return Event{
 		Version:    "0",
-		ID:         newUUID(),
+		ID:         uuid.NewString(),
 		DetailType: e.Type,
 		Source:     Source,
 		Account:    arn.Account,
@@ -69,14 +69,4 @@ func (e Event) Marshal() []byte {
 		panic("events: " + err.Error()) // strings and slices of strings always encode
 	}
 	return b
-}
-
-// newUUID returns a random (version 4) UUID, EventBridge's form of an event id.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

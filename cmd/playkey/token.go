@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -20,6 +19,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/playkey/playkey/token"
 )
@@ -102,7 +103,7 @@ func runTokenSign(ctx context.Context, std *stdio, args []string) error {
 		}
 	}
 	if *singleUse {
-		c.SingleUseUUID = newUUID()
+		c.SingleUseUUID = uuid.NewString()
 	}
 	if problems := (&token.Verifier{}).CheckClaims(&c, c.ChannelARN, time.Now()); len(problems) > 0 {
 		return usageErrorf("%s", problems[0].Reason)
@@ -113,15 +114,6 @@ func runTokenSign(ctx context.Context, std *stdio, args []string) error {
 	}
 	fmt.Fprintln(std.out, tok)
 	return nil
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // A keySource supplies the candidate public keys for a channel. Today they come from PEM
