@@ -330,8 +330,3 @@ func (s *Server) refuse(proto string, remote net.Addr, key string, ch *Channel, 
 		cancel()
 	}
 }
-
-// newStreamID returns st- and 23 letters and digits, the form of IVS stream ids.
-func newStreamID() string {
-	return "st-" + playkey.RandomString(23)
-}

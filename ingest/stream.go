@@ -43,7 +43,7 @@ func (s *Server) claim(ch Channel, proto string, conn net.Conn) (*liveStream, er
 	}
 	ls := &liveStream{
 		s:      s,
-		stream: &Stream{ID: newStreamID(), Channel: ch, StartTime: time.Now().UTC(), Protocol: proto},
+		stream: &Stream{ID: playkey.NewStreamID(), Channel: ch, StartTime: time.Now().UTC(), Protocol: proto},
 		conn:   conn,
 		ended:  make(chan struct{}),
 	}
