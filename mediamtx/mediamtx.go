@@ -13,7 +13,7 @@
 //     they play through the gate, which reads MediaMTX's HLS as a CDN (hlsCDNSecret), and
 //     such reads skip the authentication. The API is allowed only with the credentials
 //     Engine itself uses.
-//   - Engine polls MediaMTX's control API (/v3/paths/list) every second. A publish it
+//   - Engine polls MediaMTX's control API (/v3/paths/list) twice a second. A publish it
 //     allowed goes live once its path is ready with H.264 (and AAC) tracks; a stream whose
 //     path is gone has ended, so a lost callback never leaves a stream LIVE; every stream is
 //     checked as the embedded ingest checks it, and StopStream, DeleteStreamKey or a deleted
@@ -62,8 +62,9 @@ type Config struct {
 	// Secret, when set, must be the callbacks' secret= query parameter; when empty, only
 	// callbacks from loopback addresses are taken.
 	Secret string
-	// PollInterval is how often the control API is read; default 1 s, so that StopStream
-	// kicks a publisher within about a second.
+	// PollInterval is how often the control API is read; default 500 ms, so that a
+	// StopStream or DeleteStreamKey kicks its publisher within a second, the kick included
+	// (the embedded ingest checks its streams as often).
 	PollInterval time.Duration
 	// ReadyWithin is how long an allowed publish may take to become ready before it is
 	// forgotten (and its publisher, if it turns up later, kicked); default 20 s.
@@ -126,7 +127,7 @@ func New(cfg Config) (*Engine, error) {
 		e.cfg.App = "app"
 	}
 	if e.cfg.PollInterval <= 0 {
-		e.cfg.PollInterval = time.Second
+		e.cfg.PollInterval = 500 * time.Millisecond
 	}
 	if e.cfg.ReadyWithin <= 0 {
 		e.cfg.ReadyWithin = 20 * time.Second
